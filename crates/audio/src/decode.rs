@@ -1,0 +1,212 @@
+//! Container/codec decoding with symphonia, down-mixed to mono at the file's own rate.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::{Decoder as CodecDecoder, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+use symphonia::core::units::Time;
+
+use crate::error::{AudioError, Result};
+
+/// What a file says about itself before decoding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceInfo {
+    pub sample_rate: u32,
+    pub channels: usize,
+    /// Total frames per channel, when the container states it.
+    pub n_frames: Option<u64>,
+    pub codec: String,
+}
+
+/// Streams a file as mono f32 chunks at its native rate (librosa's `to_mono`: mean of channels).
+pub struct Decoder {
+    path: PathBuf,
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn CodecDecoder>,
+    track_id: u32,
+    info: SourceInfo,
+    sample_buf: Option<SampleBuffer<f32>>,
+    /// Frames still to drop before output starts (offset not reachable by an exact seek).
+    skip_frames: u64,
+    decoded_any: bool,
+    recoverable_errors: usize,
+    last_error: Option<String>,
+}
+
+/// Recoverable packet errors tolerated before a stream is declared corrupt. MP3 streams often carry
+/// a bad first frame or two; a file that is *mostly* garbage must still fail loudly.
+const MAX_RECOVERABLE_ERRORS: usize = 64;
+
+impl Decoder {
+    pub fn open(path: &Path) -> Result<Self> {
+        let file = File::open(path).map_err(|source| AudioError::Open { path: path.into(), source })?;
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if len == 0 {
+            return Err(AudioError::EmptyFile { path: path.into() });
+        }
+        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(ext);
+        }
+        // Gapless trimming removes MP3 encoder delay/padding, so sample 0 lines up with the source
+        // (as libsndfile/mpg123 and FFmpeg do).
+        let fmt_opts = FormatOptions { enable_gapless: true, ..Default::default() };
+        let probed = symphonia::default::get_probe()
+            .format(&hint, mss, &fmt_opts, &MetadataOptions::default())
+            .map_err(|e| AudioError::UnknownFormat { path: path.into(), detail: e.to_string() })?;
+        let format = probed.format;
+        let track = format
+            .tracks()
+            .iter()
+            .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+            .ok_or_else(|| AudioError::NoTrack { path: path.into() })?;
+        let params = track.codec_params.clone();
+        let sample_rate = params.sample_rate.ok_or_else(|| AudioError::NoSampleRate { path: path.into() })?;
+        if sample_rate == 0 {
+            return Err(AudioError::NoSampleRate { path: path.into() });
+        }
+        let decoder = symphonia::default::get_codecs()
+            .make(&params, &DecoderOptions::default())
+            .map_err(|e| AudioError::UnsupportedCodec { path: path.into(), detail: e.to_string() })?;
+        let codec = symphonia::default::get_codecs()
+            .get_codec(params.codec)
+            .map(|d| d.short_name.to_string())
+            .unwrap_or_else(|| "unknown".into());
+        let info = SourceInfo {
+            sample_rate,
+            channels: params.channels.map(|c| c.count()).unwrap_or(0),
+            n_frames: params.n_frames,
+            codec,
+        };
+        Ok(Self {
+            path: path.into(),
+            track_id: track.id,
+            format,
+            decoder,
+            info,
+            sample_buf: None,
+            skip_frames: 0,
+            decoded_any: false,
+            recoverable_errors: 0,
+            last_error: None,
+        })
+    }
+
+    pub fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Start output `offset` seconds into the file. Uses the container's seek where it has one
+    /// (then drops the few frames between the seek point and the target); otherwise decodes and
+    /// discards, which is always correct, only slower.
+    pub fn seek(&mut self, offset: f64) -> Result<()> {
+        if !(offset.is_finite() && offset >= 0.0) {
+            return Err(AudioError::InvalidRequest { path: self.path.clone(), detail: format!("offset {offset} s") });
+        }
+        if offset == 0.0 {
+            return Ok(());
+        }
+        let target = (offset * self.info.sample_rate as f64).round() as u64;
+        let time = Time::new(offset.trunc() as u64, offset.fract());
+        let seeked = self.format.seek(SeekMode::Accurate, SeekTo::Time { time, track_id: Some(self.track_id) });
+        match seeked {
+            Ok(to) => {
+                self.decoder.reset();
+                self.skip_frames = target.saturating_sub(to.actual_ts);
+            }
+            Err(_) => self.skip_frames = target,
+        }
+        Ok(())
+    }
+
+    /// Next chunk of mono samples, or `None` at the end of the stream.
+    pub fn next_chunk(&mut self) -> Result<Option<Vec<f32>>> {
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(p) => p,
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return self.finish(),
+                Err(SymError::ResetRequired) => {
+                    self.decoder.reset();
+                    continue;
+                }
+                Err(e) => {
+                    // A truncated or damaged tail: keep what decoded cleanly, fail if nothing did.
+                    self.last_error = Some(e.to_string());
+                    return self.finish();
+                }
+            };
+            if packet.track_id() != self.track_id {
+                continue;
+            }
+            let decoded = match self.decoder.decode(&packet) {
+                Ok(d) => d,
+                Err(SymError::DecodeError(e)) => {
+                    self.recoverable_errors += 1;
+                    self.last_error = Some(e.to_string());
+                    if self.recoverable_errors > MAX_RECOVERABLE_ERRORS {
+                        return Err(AudioError::Corrupt {
+                            path: self.path.clone(),
+                            detail: format!("{} undecodable packets, last: {e}", self.recoverable_errors),
+                        });
+                    }
+                    continue;
+                }
+                Err(SymError::IoError(e)) => {
+                    self.last_error = Some(e.to_string());
+                    return self.finish();
+                }
+                Err(e) => return Err(AudioError::Corrupt { path: self.path.clone(), detail: e.to_string() }),
+            };
+            let spec = *decoded.spec();
+            let frames = decoded.frames();
+            if frames == 0 {
+                continue;
+            }
+            let channels = spec.channels.count().max(1);
+            let buf = match &mut self.sample_buf {
+                Some(b) if b.capacity() >= decoded.capacity() * channels => b,
+                _ => self.sample_buf.insert(SampleBuffer::<f32>::new(decoded.capacity() as u64, spec)),
+            };
+            buf.copy_interleaved_ref(decoded);
+            let mut mono = downmix(&buf.samples()[..frames * channels], channels);
+            if self.skip_frames > 0 {
+                let drop = (self.skip_frames as usize).min(mono.len());
+                mono.drain(..drop);
+                self.skip_frames -= drop as u64;
+            }
+            self.decoded_any = true;
+            if !mono.is_empty() {
+                return Ok(Some(mono));
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Result<Option<Vec<f32>>> {
+        if !self.decoded_any {
+            if let Some(detail) = self.last_error.take() {
+                return Err(AudioError::NothingDecoded { path: self.path.clone(), detail });
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Mean over interleaved channels, as librosa's `to_mono` (`np.mean(y, axis=0)`).
+pub fn downmix(interleaved: &[f32], channels: usize) -> Vec<f32> {
+    if channels == 1 {
+        return interleaved.to_vec();
+    }
+    let scale = 1.0 / channels as f32;
+    interleaved.chunks_exact(channels).map(|frame| frame.iter().sum::<f32>() * scale).collect()
+}

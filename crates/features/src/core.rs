@@ -1,0 +1,224 @@
+//! `librosa.core`: STFT, inverse STFT, power_to_db.
+
+use rayon::prelude::*;
+use realfft::num_complex::Complex32;
+use realfft::RealFftPlanner;
+
+use crate::{Array2, FeatureError, Result, TINY_F32};
+
+/// STFT framing parameters (librosa defaults: n_fft 2048, hop 512, periodic Hann, center=True
+/// with zero padding as librosa >= 0.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StftParams {
+    pub n_fft: usize,
+    pub hop: usize,
+    pub center: bool,
+}
+
+impl Default for StftParams {
+    fn default() -> Self {
+        Self { n_fft: 2048, hop: 512, center: true }
+    }
+}
+
+impl StftParams {
+    pub fn validate(&self) -> Result<()> {
+        if self.n_fft < 2 || self.n_fft % 2 != 0 {
+            return Err(FeatureError::Param(format!("n_fft must be even and >= 2, got {}", self.n_fft)));
+        }
+        if self.hop == 0 {
+            return Err(FeatureError::Param("hop must be >= 1".into()));
+        }
+        Ok(())
+    }
+
+    pub fn n_bins(&self) -> usize {
+        self.n_fft / 2 + 1
+    }
+
+    /// Frames librosa produces for `n` samples (`1 + n // hop` when centred).
+    pub fn n_frames(&self, n: usize) -> usize {
+        if self.center {
+            1 + n / self.hop
+        } else if n >= self.n_fft {
+            1 + (n - self.n_fft) / self.hop
+        } else {
+            0
+        }
+    }
+}
+
+/// Periodic Hann window (`scipy.signal.get_window('hann', n, fftbins=True)`).
+pub fn hann(n: usize) -> Vec<f32> {
+    (0..n).map(|i| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos()) as f32).collect()
+}
+
+/// Frames per parallel task: large enough to amortise scheduling, small enough to balance.
+const FRAMES_PER_TASK: usize = 64;
+
+/// The engine behind every spectral feature: frame the signal (centred, zero padded), window,
+/// real FFT, then hand each frame's spectrum to `per_frame`, which writes `width` values of the
+/// frame-major output. Fusing the per-frame work (power, mel projection, ...) into the FFT loop
+/// keeps the spectrum in cache and never materialises the full STFT when it is not needed.
+pub fn stft_frames<T, F>(y: &[f32], params: StftParams, width: usize, per_frame: F) -> Result<(usize, Vec<T>)>
+where
+    T: Copy + Default + Send,
+    F: Fn(&[Complex32], &mut [T]) + Sync,
+{
+    params.validate()?;
+    if y.is_empty() {
+        return Err(FeatureError::Empty);
+    }
+    let n_fft = params.n_fft;
+    let padded: Vec<f32>;
+    let signal: &[f32] = if params.center {
+        let pad = n_fft / 2;
+        let mut p = vec![0.0; y.len() + 2 * pad];
+        p[pad..pad + y.len()].copy_from_slice(y);
+        padded = p;
+        &padded
+    } else {
+        y
+    };
+    let n_frames = params.n_frames(y.len());
+    let window = hann(n_fft);
+    let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n_fft);
+    let mut out = vec![T::default(); n_frames * width];
+    out.par_chunks_mut(FRAMES_PER_TASK * width.max(1)).enumerate().for_each(|(task, chunk)| {
+        let mut input = fft.make_input_vec();
+        let mut spectrum = fft.make_output_vec();
+        let mut scratch = fft.make_scratch_vec();
+        for (i, row) in chunk.chunks_mut(width.max(1)).enumerate() {
+            let start = (task * FRAMES_PER_TASK + i) * params.hop;
+            let frame = &signal[start..start + n_fft];
+            for ((dst, &x), &w) in input.iter_mut().zip(frame).zip(&window) {
+                *dst = x * w;
+            }
+            fft.process_with_scratch(&mut input, &mut spectrum, &mut scratch).expect("FFT sizes are fixed by the plan");
+            per_frame(&spectrum, row);
+        }
+    });
+    Ok((n_frames, out))
+}
+
+/// A complex STFT, stored frame-major (`data[frame * n_bins + bin]`).
+#[derive(Debug, Clone)]
+pub struct Stft {
+    pub params: StftParams,
+    pub n_frames: usize,
+    pub n_bins: usize,
+    pub data: Vec<Complex32>,
+}
+
+impl Stft {
+    pub fn frame(&self, t: usize) -> &[Complex32] {
+        &self.data[t * self.n_bins..(t + 1) * self.n_bins]
+    }
+
+    /// `np.abs(S) ** power` as `[bin, frame]`.
+    pub fn spectrogram(&self, power: f32) -> Array2 {
+        let frame_major = Array2::from_vec(self.n_frames, self.n_bins, self.data.iter().map(|c| pow_abs(*c, power)).collect());
+        frame_major.transpose()
+    }
+}
+
+#[inline]
+fn pow_abs(c: Complex32, power: f32) -> f32 {
+    let p = c.re * c.re + c.im * c.im;
+    if power == 2.0 {
+        p
+    } else if power == 1.0 {
+        p.sqrt()
+    } else {
+        p.sqrt().powf(power)
+    }
+}
+
+/// `librosa.stft`: the complex STFT.
+pub fn stft(y: &[f32], params: StftParams) -> Result<Stft> {
+    let n_bins = params.n_bins();
+    let (n_frames, data) = stft_frames(y, params, n_bins, |spec, row| row.copy_from_slice(spec))?;
+    Ok(Stft { params, n_frames, n_bins, data })
+}
+
+/// `np.abs(librosa.stft(y)) ** power` as `[bin, frame]`, without keeping the complex STFT.
+pub fn spectrogram(y: &[f32], params: StftParams, power: f32) -> Result<Array2> {
+    let n_bins = params.n_bins();
+    let (n_frames, data) = stft_frames(y, params, n_bins, |spec, row| {
+        for (d, c) in row.iter_mut().zip(spec) {
+            *d = pow_abs(*c, power);
+        }
+    })?;
+    Ok(Array2::from_vec(n_frames, n_bins, data).transpose())
+}
+
+/// `librosa.istft(stft, length=length)`: windowed overlap-add divided by the window's summed
+/// square (where it is non-negligible), centred frames trimmed, fixed to `length` samples.
+pub fn istft(s: &Stft, length: usize) -> Vec<f32> {
+    let n_fft = s.params.n_fft;
+    let hop = s.params.hop;
+    let window = hann(n_fft);
+    let ifft = RealFftPlanner::<f32>::new().plan_fft_inverse(n_fft);
+    let total = n_fft + hop * s.n_frames.saturating_sub(1);
+    let mut y = vec![0.0f32; total];
+    let mut wss = vec![0.0f32; total];
+    let mut spec = ifft.make_input_vec();
+    let mut frame = ifft.make_output_vec();
+    let mut scratch = ifft.make_scratch_vec();
+    let scale = 1.0 / n_fft as f32; // numpy's irfft normalisation
+    for t in 0..s.n_frames {
+        spec.copy_from_slice(s.frame(t));
+        // irfft ignores the imaginary parts of the DC and Nyquist bins; realfft insists they are 0.
+        spec[0].im = 0.0;
+        spec[n_fft / 2].im = 0.0;
+        ifft.process_with_scratch(&mut spec, &mut frame, &mut scratch).expect("imaginary parts zeroed");
+        let off = t * hop;
+        for i in 0..n_fft {
+            y[off + i] += frame[i] * scale * window[i];
+            wss[off + i] += window[i] * window[i];
+        }
+    }
+    for (v, w) in y.iter_mut().zip(&wss) {
+        if *w > TINY_F32 {
+            *v /= w;
+        }
+    }
+    let start = if s.params.center { n_fft / 2 } else { 0 };
+    let mut out: Vec<f32> = y.into_iter().skip(start).take(length).collect();
+    out.resize(length, 0.0);
+    out
+}
+
+/// Reference level for [`power_to_db`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DbRef {
+    /// A fixed reference power (librosa's default is 1.0).
+    Value(f32),
+    /// The maximum of the input (`ref=np.max`): the loudest cell is 0 dB.
+    Max,
+}
+
+/// `librosa.power_to_db(S, ref, amin, top_db)`.
+pub fn power_to_db(s: &Array2, reference: DbRef, amin: f32, top_db: Option<f32>) -> Array2 {
+    let mut out = s.clone();
+    power_to_db_in_place(&mut out.data, reference, amin, top_db);
+    out
+}
+
+/// In-place [`power_to_db`] over a flat buffer (the whole buffer is one spectrogram).
+pub fn power_to_db_in_place(data: &mut [f32], reference: DbRef, amin: f32, top_db: Option<f32>) {
+    let ref_value = match reference {
+        DbRef::Value(v) => v.abs(),
+        DbRef::Max => data.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+    };
+    let offset = 10.0 * ref_value.max(amin).log10();
+    let mut max_db = f32::NEG_INFINITY;
+    for v in data.iter_mut() {
+        *v = 10.0 * v.max(amin).log10() - offset;
+        max_db = max_db.max(*v);
+    }
+    if let Some(top) = top_db {
+        let floor = max_db - top;
+        data.iter_mut().for_each(|v| *v = v.max(floor));
+    }
+}
