@@ -43,6 +43,9 @@ pub struct Decoder {
 /// a bad first frame or two; a file that is *mostly* garbage must still fail loudly.
 const MAX_RECOVERABLE_ERRORS: usize = 64;
 
+/// How far before the requested offset a seek lands (then decodes and drops up to the offset).
+const SEEK_PREROLL_SECS: f64 = 0.25;
+
 impl Decoder {
     pub fn open(path: &Path) -> Result<Self> {
         let file = File::open(path).map_err(|source| AudioError::Open { path: path.into(), source })?;
@@ -118,7 +121,10 @@ impl Decoder {
             return Ok(());
         }
         let target = (offset * self.info.sample_rate as f64).round() as u64;
-        let time = Time::new(offset.trunc() as u64, offset.fract());
+        // Seek a little early: lossy decoders (MP3's bit reservoir, Vorbis/AAC overlap) need a
+        // few packets of history before their output is exact.
+        let early = (offset - SEEK_PREROLL_SECS).max(0.0);
+        let time = Time::new(early.trunc() as u64, early.fract());
         let seeked = self.format.seek(SeekMode::Accurate, SeekTo::Time { time, track_id: Some(self.track_id) });
         match seeked {
             Ok(to) => {

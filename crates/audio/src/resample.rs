@@ -8,7 +8,24 @@ use rubato::{FftFixedIn, Resampler as _};
 
 use crate::error::{AudioError, Result};
 
-const CHUNK_IN: usize = 4096;
+/// Input frames per FFT block, at least. The block length is also the anti-aliasing filter's
+/// length, so longer blocks give a sharper filter.
+const MIN_BLOCK_IN: usize = 4096;
+
+/// Input block length for `from -> to`: a multiple of `from / gcd` (so that each block maps to a
+/// whole number of output frames) with an even multiplier, so that the output block is even and
+/// the filter's group delay (half an output block) is a whole number of samples: an odd block
+/// would leave every sample shifted by half a sample.
+fn block_len(from: u32, to: u32) -> usize {
+    let (mut a, mut b) = (from as usize, to as usize);
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    let min_in = from as usize / a;
+    let mut units = MIN_BLOCK_IN.div_ceil(min_in).max(2);
+    units += units % 2;
+    units * min_in
+}
 
 /// Converts a mono stream from `from` Hz to `to` Hz, chunk by chunk, in bounded memory.
 pub struct StreamResampler {
@@ -30,7 +47,7 @@ impl StreamResampler {
             None
         } else {
             Some(
-                FftFixedIn::<f32>::new(from as usize, to as usize, CHUNK_IN, 2, 1)
+                FftFixedIn::<f32>::new(from as usize, to as usize, block_len(from, to), 1, 1)
                     .map_err(|e| AudioError::Resample(e.to_string()))?,
             )
         };
