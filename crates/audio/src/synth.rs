@@ -113,7 +113,7 @@ pub const SYNTH_GENRE_NAMES: [&str; N_SYNTH_GENRES] = ["drone", "pulse", "rock",
 /// harmonic content, noise) and rhythm (tempo, pattern), with per-clip random variation from
 /// `seed` so that no two clips are the same.
 pub fn genre_clip(genre: usize, secs: f64, sr: u32, seed: u64) -> Vec<f32> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ ((genre as u64 + 1) * 0x9E37_79B9_7F4A_7C15));
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (genre as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let jitter = |rng: &mut ChaCha8Rng, x: f64| x * rng.gen_range(0.9..1.1);
     let n = n_samples(secs, sr);
     let mut out = vec![0.0f32; n];

@@ -12,6 +12,7 @@ pub mod filters;
 pub mod gtzan;
 pub mod pitch;
 pub mod stats;
+pub mod stream;
 
 pub use array::Array2;
 pub use core::{Stft, StftParams};

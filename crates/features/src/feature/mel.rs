@@ -1,5 +1,7 @@
 //! Mel spectrogram, log-mel, MFCC and deltas.
 
+use realfft::num_complex::Complex32;
+
 use crate::core::{power_to_db_in_place, stft_frames, DbRef, StftParams};
 use crate::filters::{mel, MelParams, SparseBank};
 use crate::{Array2, Result};
@@ -26,21 +28,28 @@ impl MelSpecParams {
     }
 }
 
-/// `librosa.feature.melspectrogram(y)`: `[n_mels, frame]`.
-/// The STFT, power and mel projection are fused per frame (see [`stft_frames`]).
-pub fn melspectrogram(y: &[f32], p: &MelSpecParams) -> Result<Array2> {
+/// The per-frame mel projection of [`MelSpecParams`]: `(n_mels, f)` where `f(spectrum, out)`
+/// writes the frame's mel energies. Shared by the whole-signal and streaming paths.
+pub fn mel_projector(p: &MelSpecParams) -> (usize, impl Fn(&[Complex32], &mut [f32]) + Sync) {
     let mut mp = p.mel;
     mp.n_fft = p.stft.n_fft;
     let bank = SparseBank::from_dense(&mel(&mp));
     let power = p.power;
-    let n_mels = mp.n_mels;
-    let (n_frames, data) = stft_frames(y, p.stft, n_mels, |spec, row| {
+    let project = move |spec: &[Complex32], row: &mut [f32]| {
         if power == 2.0 {
             bank.apply_with(spec, |c| c.re * c.re + c.im * c.im, row);
         } else {
             bank.apply_with(spec, |c| c.norm().powf(power), row);
         }
-    })?;
+    };
+    (mp.n_mels, project)
+}
+
+/// `librosa.feature.melspectrogram(y)`: `[n_mels, frame]`.
+/// The STFT, power and mel projection are fused per frame (see [`stft_frames`]).
+pub fn melspectrogram(y: &[f32], p: &MelSpecParams) -> Result<Array2> {
+    let (n_mels, project) = mel_projector(p);
+    let (n_frames, data) = stft_frames(y, p.stft, n_mels, project)?;
     Ok(Array2::from_vec(n_frames, n_mels, data).transpose())
 }
 

@@ -1,0 +1,5 @@
+//! The last stage of the pipeline: turning arrays and scores into files people and programs read.
+
+pub mod canvas;
+pub mod npy;
+pub mod spectrogram;

@@ -1,0 +1,96 @@
+//! Spectrogram pictures with time and frequency axes.
+
+use std::path::Path;
+
+use crate::canvas::{magma, Canvas, BLACK, WHITE};
+
+/// What the rows of the picture are, for the vertical axis.
+#[derive(Debug, Clone)]
+pub enum FreqAxis {
+    /// Row `i` is centred on `hz[i]` (e.g. mel band centres, FFT bin frequencies).
+    Hz(Vec<f64>),
+    /// Rows are numbered coefficients/classes (MFCC, chroma) with these labels.
+    Labels(Vec<String>),
+}
+
+/// Render a `[rows, frames]` array (row 0 at the bottom, as a spectrogram is read) to `path`.
+/// Values are mapped linearly from `[max - range_db, max]` (or min..max when `range_db` is None).
+pub fn spectrogram_png(
+    path: &Path,
+    data: &[f32],
+    rows: usize,
+    frames: usize,
+    seconds_per_frame: f64,
+    axis: &FreqAxis,
+    title: &str,
+    range_db: Option<f32>,
+) -> std::io::Result<()> {
+    let (left, right, top, bottom) = (80i64, 20i64, 30i64, 50i64);
+    let plot_w = frames.clamp(200, 1600) as i64;
+    let plot_h = (rows * 3).clamp(120, 512) as i64;
+    let mut c = Canvas::new((left + plot_w + right) as u32, (top + plot_h + bottom) as u32, WHITE);
+    let finite = data.iter().copied().filter(|v| v.is_finite());
+    let hi = finite.clone().fold(f32::NEG_INFINITY, f32::max);
+    let lo = match range_db {
+        Some(r) => hi - r,
+        None => finite.fold(f32::INFINITY, f32::min),
+    };
+    let span = (hi - lo).max(1e-12);
+    for px in 0..plot_w {
+        let t = ((px as f64 + 0.5) * frames as f64 / plot_w as f64) as usize;
+        for py in 0..plot_h {
+            let r = ((plot_h - 1 - py) as f64 * rows as f64 / plot_h as f64) as usize;
+            let v = data[r.min(rows - 1) * frames + t.min(frames - 1)];
+            c.put(left + px, top + py, magma((v - lo) / span));
+        }
+    }
+    c.text(left, 8, title, BLACK, 2);
+    // Time axis: ~8 ticks at round seconds.
+    let total = frames as f64 * seconds_per_frame;
+    let step = nice_step(total / 8.0);
+    let mut s = 0.0;
+    while s <= total + 1e-9 {
+        let x = left + (s / total * plot_w as f64) as i64;
+        c.line((x, top + plot_h), (x, top + plot_h + 5), BLACK, 1);
+        let label = format_secs(s, step);
+        c.text(x - Canvas::text_width(&label, 1) / 2, top + plot_h + 9, &label, BLACK, 1);
+        s += step;
+    }
+    c.text(left + plot_w / 2 - 40, top + plot_h + 30, "time (s)", BLACK, 1);
+    // Frequency axis.
+    let ticks: Vec<(usize, String)> = match axis {
+        FreqAxis::Hz(hz) => {
+            let n = 6.min(rows);
+            (0..n).map(|k| k * (rows - 1) / (n - 1).max(1)).map(|r| (r, format_hz(hz[r]))).collect()
+        }
+        FreqAxis::Labels(l) => {
+            let every = (l.len() / 12).max(1);
+            l.iter().enumerate().filter(|(i, _)| i % every == 0).map(|(i, s)| (i, s.clone())).collect()
+        }
+    };
+    for (r, label) in ticks {
+        let y = top + plot_h - ((r as f64 + 0.5) * plot_h as f64 / rows as f64) as i64;
+        c.line((left - 5, y), (left, y), BLACK, 1);
+        c.text(left - 8 - Canvas::text_width(&label, 1), y - 4, &label, BLACK, 1);
+    }
+    let ytitle = if matches!(axis, FreqAxis::Hz(_)) { "frequency (Hz)" } else { "" };
+    c.text_vertical(4, top + plot_h / 2 + 56, ytitle, BLACK, 1);
+    c.save(path)
+}
+
+/// 1, 2 or 5 times a power of ten, at least `raw`.
+pub fn nice_step(raw: f64) -> f64 {
+    if !(raw > 0.0) {
+        return 1.0;
+    }
+    let p = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * p).find(|&s| s >= raw).unwrap_or(10.0 * p)
+}
+
+fn format_secs(s: f64, step: f64) -> String {
+    if step >= 1.0 { format!("{s:.0}") } else { format!("{s:.1}") }
+}
+
+fn format_hz(hz: f64) -> String {
+    if hz >= 1000.0 { format!("{:.1}k", hz / 1000.0) } else { format!("{hz:.0}") }
+}
