@@ -1,7 +1,7 @@
 //! `librosa.core`: STFT, inverse STFT, power_to_db.
 
 use rayon::prelude::*;
-use realfft::num_complex::Complex32;
+pub use realfft::num_complex::Complex32;
 use realfft::RealFftPlanner;
 
 use crate::{Array2, FeatureError, Result, TINY_F32};

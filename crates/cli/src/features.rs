@@ -1,0 +1,350 @@
+//! `genre features`: arrays (.npy/.csv/.png) or the GTZAN-57 table (.csv) from audio.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use genre_audio::{load, AudioStream, LoadOptions};
+use genre_features::convert::{fft_frequencies, mel_frequencies};
+use genre_features::core::{power_to_db, spectrogram, Complex32, DbRef, StftParams};
+use genre_features::feature::{chroma_stft, mel_projector, melspectrogram, mfcc_from_logmel, MelSpecParams};
+use genre_features::filters::{MelNorm, MelParams};
+use genre_features::gtzan::{gtzan57, gtzan57_names};
+use genre_features::stream::FrameStream;
+use genre_features::Array2;
+use genre_report::npy::{write_npy, NpyColumnWriter};
+use genre_report::spectrogram::{spectrogram_png, FreqAxis};
+use rayon::prelude::*;
+
+use crate::inputs::expand;
+use crate::progress::bar;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    /// Power spectrogram |STFT|^2, [1 + n_fft/2, frames].
+    Stft,
+    /// Mel power spectrogram, [n_mels, frames].
+    Mel,
+    /// Log-mel in dB (power_to_db), [n_mels, frames].
+    Logmel,
+    /// MFCC (DCT-II ortho of the log-mel), [n_mfcc, frames].
+    Mfcc,
+    /// Chroma (chroma_stft with tuning estimation), [12, frames].
+    Chroma,
+    /// The 57 GTZAN features (features_30_sec.csv columns), one CSV row per file.
+    Gtzan57,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RefLevel {
+    /// 0 dB = power 1.0 (librosa's default; what MFCC uses).
+    One,
+    /// 0 dB = the loudest cell of the file.
+    Max,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Npy,
+    Csv,
+    Png,
+}
+
+/// Examples:
+///   genre features song.mp3 --kind logmel --out song.npy
+///   genre features song.mp3 --kind logmel --out song.png
+///   genre features music/ --kind gtzan57 --out features.csv
+///   genre features music/ --kind mfcc --out mfcc_dir/ --format npy
+#[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct FeaturesArgs {
+    /// Audio files or folders (searched recursively for wav/flac/mp3/ogg/m4a).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    #[arg(long, value_enum)]
+    pub kind: Kind,
+    /// Output: a file (.npy, .csv, .png) for one input, a folder for several (arrays), a .csv
+    /// (or '-' for stdout) for gtzan57.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Array format when --out is a folder.
+    #[arg(long, value_enum, default_value = "npy")]
+    pub format: Format,
+    /// Sample rate the audio is resampled to.
+    #[arg(long, default_value_t = 22050)]
+    pub sr: u32,
+    #[arg(long, default_value_t = 2048)]
+    pub n_fft: usize,
+    #[arg(long, default_value_t = 512)]
+    pub hop: usize,
+    #[arg(long, default_value_t = 128)]
+    pub n_mels: usize,
+    #[arg(long, default_value_t = 20)]
+    pub n_mfcc: usize,
+    #[arg(long, default_value_t = 0.0)]
+    pub fmin: f64,
+    /// Highest mel frequency (default sr/2).
+    #[arg(long)]
+    pub fmax: Option<f64>,
+    /// HTK mel scale instead of Slaney's.
+    #[arg(long)]
+    pub htk: bool,
+    /// Disable Slaney area normalisation of the mel filters.
+    #[arg(long)]
+    pub no_mel_norm: bool,
+    /// Dynamic range kept below the maximum (dB); 0 disables the floor.
+    #[arg(long, default_value_t = 80.0)]
+    pub top_db: f32,
+    #[arg(long = "ref", value_enum, default_value = "one")]
+    pub reference: RefLevel,
+    /// Seconds to skip at the start of each file.
+    #[arg(long, default_value_t = 0.0)]
+    pub offset: f64,
+    /// Seconds to read at most from each file.
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl FeaturesArgs {
+    fn load_options(&self) -> LoadOptions {
+        LoadOptions { sr: Some(self.sr), offset: self.offset, duration: self.duration }
+    }
+
+    fn mel_params(&self) -> MelSpecParams {
+        MelSpecParams {
+            stft: StftParams { n_fft: self.n_fft, hop: self.hop, center: true },
+            mel: MelParams {
+                sr: self.sr,
+                n_fft: self.n_fft,
+                n_mels: self.n_mels,
+                fmin: self.fmin,
+                fmax: self.fmax,
+                htk: self.htk,
+                norm: if self.no_mel_norm { MelNorm::None } else { MelNorm::Slaney },
+            },
+            power: 2.0,
+        }
+    }
+
+    fn db_ref(&self) -> DbRef {
+        match self.reference {
+            RefLevel::One => DbRef::Value(1.0),
+            RefLevel::Max => DbRef::Max,
+        }
+    }
+
+    fn top_db(&self) -> Option<f32> {
+        (self.top_db > 0.0).then_some(self.top_db)
+    }
+}
+
+pub fn run(args: FeaturesArgs) -> Result<ExitCode> {
+    let files = expand(&args.inputs)?;
+    if files.is_empty() {
+        bail!("no audio files found in {:?}", args.inputs);
+    }
+    if args.kind == Kind::Gtzan57 {
+        return gtzan_table(&args, &files);
+    }
+    let single_out = ["npy", "csv", "png"].iter().any(|e| args.out.extension().is_some_and(|x| x == *e));
+    if single_out && files.len() == 1 {
+        return Ok(match array_to_file(&args, &files[0], &args.out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("failed: {e:#}");
+                ExitCode::FAILURE
+            }
+        });
+    }
+    if single_out {
+        bail!("{} inputs need --out to be a folder (got {})", files.len(), args.out.display());
+    }
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let ext = match args.format {
+        Format::Npy => "npy",
+        Format::Csv => "csv",
+        Format::Png => "png",
+    };
+    let pb = bar(files.len() as u64, "features", args.quiet);
+    let failures = Mutex::new(Vec::new());
+    files.par_iter().for_each(|f| {
+        let stem = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let out = args.out.join(format!("{stem}.{ext}"));
+        if let Err(e) = array_to_file(&args, f, &out) {
+            failures.lock().unwrap().push(format!("{e:#}"));
+        }
+        pb.inc(1);
+    });
+    pb.finish_and_clear();
+    report_failures(files.len(), failures.into_inner().unwrap())
+}
+
+/// Print the failures after the work (so they are not lost in the progress output).
+fn report_failures(total: usize, failures: Vec<String>) -> Result<ExitCode> {
+    if failures.is_empty() {
+        eprintln!("{total} files processed");
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("{} of {total} files failed:", failures.len());
+    for f in &failures {
+        eprintln!("  {f}");
+    }
+    Ok(ExitCode::FAILURE)
+}
+
+fn array_to_file(args: &FeaturesArgs, input: &Path, out: &Path) -> Result<()> {
+    let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if ext == "npy" && matches!(args.kind, Kind::Stft | Kind::Mel | Kind::Logmel) {
+        return stream_to_npy(args, input, out);
+    }
+    let audio = load(input, args.load_options())?;
+    let (array, axis, is_db) = compute(args, &audio.samples).with_context(|| input.display().to_string())?;
+    match ext {
+        "npy" => write_npy(out, &[array.rows, array.cols], &array.data)?,
+        "csv" => write_csv(out, &array)?,
+        "png" => {
+            let (shown, range) = if is_db || args.kind == Kind::Mfcc || args.kind == Kind::Chroma {
+                (array, if is_db { args.top_db() } else { None })
+            } else {
+                (power_to_db(&array, DbRef::Max, 1e-10, Some(80.0)), Some(80.0))
+            };
+            let title = format!("{} - {:?}", input.file_name().unwrap_or_default().to_string_lossy(), args.kind).to_lowercase();
+            spectrogram_png(out, &shown.data, shown.rows, shown.cols, args.hop as f64 / args.sr as f64, &axis, &title, range)?
+        }
+        other => bail!("unknown output extension '.{other}' (use .npy, .csv or .png)"),
+    }
+    Ok(())
+}
+
+/// The whole array of `kind` for a signal, its vertical axis, and whether it is in dB.
+fn compute(args: &FeaturesArgs, y: &[f32]) -> Result<(Array2, FreqAxis, bool)> {
+    let p = args.mel_params();
+    let mel_axis = || FreqAxis::Hz(mel_frequencies(args.n_mels + 2, args.fmin, args.fmax.unwrap_or(args.sr as f64 / 2.0), args.htk)[1..=args.n_mels].to_vec());
+    Ok(match args.kind {
+        Kind::Stft => (spectrogram(y, p.stft, 2.0)?, FreqAxis::Hz(fft_frequencies(args.sr, args.n_fft)), false),
+        Kind::Mel => (melspectrogram(y, &p)?, mel_axis(), false),
+        Kind::Logmel => (power_to_db(&melspectrogram(y, &p)?, args.db_ref(), 1e-10, args.top_db()), mel_axis(), true),
+        Kind::Mfcc => {
+            let logmel = power_to_db(&melspectrogram(y, &p)?, args.db_ref(), 1e-10, args.top_db());
+            let labels = (1..=args.n_mfcc).map(|i| format!("{i}")).collect();
+            (mfcc_from_logmel(&logmel, args.n_mfcc), FreqAxis::Labels(labels), false)
+        }
+        Kind::Chroma => {
+            let power = spectrogram(y, p.stft, 2.0)?;
+            let names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
+            (chroma_stft(&power, args.sr, args.n_fft, 12), FreqAxis::Labels(names.iter().map(|s| s.to_string()).collect()), false)
+        }
+        Kind::Gtzan57 => unreachable!("handled by gtzan_table"),
+    })
+}
+
+fn write_csv(out: &Path, a: &Array2) -> Result<()> {
+    let mut w = csv::Writer::from_path(out)?;
+    for r in 0..a.rows {
+        w.write_record(a.row(r).iter().map(|v| v.to_string()))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Decode, extract and write frame by frame: memory stays flat whatever the file's length.
+/// The dB floor (top_db) depends on the whole file's maximum, so it is applied in a second pass
+/// over the written file.
+fn stream_to_npy(args: &FeaturesArgs, input: &Path, out: &Path) -> Result<()> {
+    let p = args.mel_params();
+    let audio = AudioStream::open(input, args.load_options())?;
+    let (mut writer, max_power) = if args.kind == Kind::Stft {
+        let power = |spec: &[Complex32], row: &mut [f32]| {
+            for (d, c) in row.iter_mut().zip(spec) {
+                *d = c.norm_sqr();
+            }
+        };
+        pump(audio, FrameStream::new(p.stft, p.stft.n_bins(), power)?, out)
+    } else {
+        let (width, project) = mel_projector(&p);
+        pump(audio, FrameStream::new(p.stft, width, project)?, out)
+    }
+    .with_context(|| input.display().to_string())?;
+    if args.kind == Kind::Logmel {
+        let reference = match args.db_ref() {
+            DbRef::Value(v) => v,
+            DbRef::Max => max_power,
+        };
+        let offset = 10.0 * reference.max(1e-10).log10();
+        let max_db = 10.0 * max_power.max(1e-10).log10() - offset;
+        let floor = args.top_db().map(|t| max_db - t).unwrap_or(f32::NEG_INFINITY);
+        writer.map_in_place(|v| (10.0 * v.max(1e-10).log10() - offset).max(floor))?;
+    }
+    writer.finish()?;
+    Ok(())
+}
+
+/// Move every chunk of `audio` through `frames` into a column writer; returns the writer and
+/// the largest value written.
+fn pump<F>(mut audio: AudioStream, mut frames: FrameStream<f32, F>, out: &Path) -> Result<(NpyColumnWriter, f32)>
+where
+    F: Fn(&[Complex32], &mut [f32]) + Sync,
+{
+    let mut writer = NpyColumnWriter::create(out, frames.width())?;
+    let mut max = 0.0f32;
+    let mut write = |cols: Vec<f32>, w: &mut NpyColumnWriter| -> Result<()> {
+        max = cols.iter().copied().fold(max, f32::max);
+        w.push_columns(&cols)?;
+        Ok(())
+    };
+    while let Some(chunk) = audio.next_chunk()? {
+        write(frames.push(&chunk)?, &mut writer)?;
+    }
+    write(frames.finish()?, &mut writer)?;
+    Ok((writer, max))
+}
+
+/// One CSV row per file with the table's header (filename, length, 57 features, label = the
+/// parent folder's name, as in GTZAN's genre folders).
+fn gtzan_table(args: &FeaturesArgs, files: &[PathBuf]) -> Result<ExitCode> {
+    let pb = bar(files.len() as u64, "gtzan57", args.quiet);
+    let rows: Vec<Result<(u64, Vec<f64>)>> = files
+        .par_iter()
+        .map(|f| {
+            let r = (|| {
+                let audio = load(f, args.load_options())?;
+                let v = gtzan57(&audio.samples, audio.sr).with_context(|| f.display().to_string())?;
+                Ok((audio.samples.len() as u64, v))
+            })();
+            pb.inc(1);
+            r
+        })
+        .collect();
+    pb.finish_and_clear();
+    let to_stdout = args.out.as_os_str() == "-";
+    let mut w: csv::Writer<Box<dyn std::io::Write>> = csv::Writer::from_writer(if to_stdout {
+        Box::new(std::io::stdout())
+    } else {
+        Box::new(std::fs::File::create(&args.out).with_context(|| args.out.display().to_string())?)
+    });
+    let mut header = vec!["filename".to_string(), "length".to_string()];
+    header.extend(gtzan57_names());
+    header.push("label".into());
+    w.write_record(&header)?;
+    let mut failures = Vec::new();
+    for (f, r) in files.iter().zip(rows) {
+        match r {
+            Ok((len, v)) => {
+                let name = f.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                let label = f.parent().and_then(|p| p.file_name()).map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                let mut rec = vec![name, len.to_string()];
+                rec.extend(v.iter().map(|x| format!("{x}")));
+                rec.push(label);
+                w.write_record(&rec)?;
+            }
+            Err(e) => failures.push(format!("{e:#}")),
+        }
+    }
+    w.flush()?;
+    report_failures(files.len(), failures)
+}
