@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use genre_audio::{load, AudioStream, LoadOptions};
 use genre_features::convert::{fft_frequencies, mel_frequencies};
-use genre_features::core::{power_to_db, spectrogram, Complex32, DbRef, StftParams};
+use genre_features::core::{power_to_db, spectrogram, DbRef, Frame, StftParams};
 use genre_features::feature::{chroma_stft, mel_projector, melspectrogram, mfcc_from_logmel, MelSpecParams};
 use genre_features::filters::{MelNorm, MelParams};
 use genre_features::gtzan::{gtzan57, gtzan57_names};
@@ -259,11 +259,7 @@ fn stream_to_npy(args: &FeaturesArgs, input: &Path, out: &Path) -> Result<()> {
     let p = args.mel_params();
     let audio = AudioStream::open(input, args.load_options())?;
     let (mut writer, max_power) = if args.kind == Kind::Stft {
-        let power = |spec: &[Complex32], row: &mut [f32]| {
-            for (d, c) in row.iter_mut().zip(spec) {
-                *d = c.norm_sqr();
-            }
-        };
+        let power = |f: &mut Frame<'_>, row: &mut [f32]| row.copy_from_slice(f.power());
         pump(audio, FrameStream::new(p.stft, p.stft.n_bins(), power)?, out)
     } else {
         let (width, project) = mel_projector(&p);
@@ -288,7 +284,7 @@ fn stream_to_npy(args: &FeaturesArgs, input: &Path, out: &Path) -> Result<()> {
 /// the largest value written.
 fn pump<F>(mut audio: AudioStream, mut frames: FrameStream<f32, F>, out: &Path) -> Result<(NpyColumnWriter, f32)>
 where
-    F: Fn(&[Complex32], &mut [f32]) + Sync,
+    F: Fn(&mut Frame<'_>, &mut [f32]) + Sync,
 {
     let mut writer = NpyColumnWriter::create(out, frames.width())?;
     let mut max = 0.0f32;

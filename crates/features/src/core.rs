@@ -53,6 +53,24 @@ pub fn hann(n: usize) -> Vec<f32> {
     (0..n).map(|i| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos()) as f32).collect()
 }
 
+/// One analysed frame, handed to the per-frame kernel of [`stft_frames`].
+pub struct Frame<'a> {
+    /// The frame's spectrum, `1 + n_fft/2` bins.
+    pub spectrum: &'a [Complex32],
+    scratch: &'a mut [f32],
+}
+
+impl Frame<'_> {
+    /// `|X|^2` of every bin, computed into a reused buffer (contiguous f32, so the projections
+    /// that follow vectorise).
+    pub fn power(&mut self) -> &[f32] {
+        for (d, c) in self.scratch.iter_mut().zip(self.spectrum) {
+            *d = c.re * c.re + c.im * c.im;
+        }
+        self.scratch
+    }
+}
+
 /// Frames per parallel task: large enough to amortise scheduling, small enough to balance.
 const FRAMES_PER_TASK: usize = 64;
 
@@ -63,7 +81,7 @@ const FRAMES_PER_TASK: usize = 64;
 pub fn stft_frames<T, F>(y: &[f32], params: StftParams, width: usize, per_frame: F) -> Result<(usize, Vec<T>)>
 where
     T: Copy + Default + Send,
-    F: Fn(&[Complex32], &mut [T]) + Sync,
+    F: Fn(&mut Frame<'_>, &mut [T]) + Sync,
 {
     params.validate()?;
     if y.is_empty() {
@@ -88,6 +106,7 @@ where
         let mut input = fft.make_input_vec();
         let mut spectrum = fft.make_output_vec();
         let mut scratch = fft.make_scratch_vec();
+        let mut power = vec![0.0f32; spectrum.len()];
         for (i, row) in chunk.chunks_mut(width.max(1)).enumerate() {
             let start = (task * FRAMES_PER_TASK + i) * params.hop;
             let frame = &signal[start..start + n_fft];
@@ -95,7 +114,7 @@ where
                 *dst = x * w;
             }
             fft.process_with_scratch(&mut input, &mut spectrum, &mut scratch).expect("FFT sizes are fixed by the plan");
-            per_frame(&spectrum, row);
+            per_frame(&mut Frame { spectrum: &spectrum, scratch: &mut power }, row);
         }
     });
     Ok((n_frames, out))
@@ -137,15 +156,15 @@ fn pow_abs(c: Complex32, power: f32) -> f32 {
 /// `librosa.stft`: the complex STFT.
 pub fn stft(y: &[f32], params: StftParams) -> Result<Stft> {
     let n_bins = params.n_bins();
-    let (n_frames, data) = stft_frames(y, params, n_bins, |spec, row| row.copy_from_slice(spec))?;
+    let (n_frames, data) = stft_frames(y, params, n_bins, |f, row| row.copy_from_slice(f.spectrum))?;
     Ok(Stft { params, n_frames, n_bins, data })
 }
 
 /// `np.abs(librosa.stft(y)) ** power` as `[bin, frame]`, without keeping the complex STFT.
 pub fn spectrogram(y: &[f32], params: StftParams, power: f32) -> Result<Array2> {
     let n_bins = params.n_bins();
-    let (n_frames, data) = stft_frames(y, params, n_bins, |spec, row| {
-        for (d, c) in row.iter_mut().zip(spec) {
+    let (n_frames, data) = stft_frames(y, params, n_bins, |f, row| {
+        for (d, c) in row.iter_mut().zip(f.spectrum) {
             *d = pow_abs(*c, power);
         }
     })?;
@@ -212,13 +231,17 @@ pub fn power_to_db_in_place(data: &mut [f32], reference: DbRef, amin: f32, top_d
         DbRef::Max => data.iter().copied().fold(f32::NEG_INFINITY, f32::max),
     };
     let offset = 10.0 * ref_value.max(amin).log10();
-    let mut max_db = f32::NEG_INFINITY;
-    for v in data.iter_mut() {
-        *v = 10.0 * v.max(amin).log10() - offset;
-        max_db = max_db.max(*v);
-    }
+    let max_db = data
+        .par_chunks_mut(1 << 14)
+        .map(|c| {
+            c.iter_mut().fold(f32::NEG_INFINITY, |m, v| {
+                *v = 10.0 * v.max(amin).log10() - offset;
+                m.max(*v)
+            })
+        })
+        .reduce(|| f32::NEG_INFINITY, f32::max);
     if let Some(top) = top_db {
         let floor = max_db - top;
-        data.iter_mut().for_each(|v| *v = v.max(floor));
+        data.par_iter_mut().for_each(|v| *v = v.max(floor));
     }
 }

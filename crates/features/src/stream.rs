@@ -1,9 +1,7 @@
 //! Frame-by-frame feature extraction over a stream of samples, in bounded memory, with exactly
 //! the frames the whole-signal functions produce (centred, zero padded).
 
-use realfft::num_complex::Complex32;
-
-use crate::core::{stft_frames, StftParams};
+use crate::core::{stft_frames, Frame, StftParams};
 use crate::{FeatureError, Result};
 
 /// Feeds audio chunks through [`stft_frames`]: each push returns the frames that became
@@ -21,7 +19,7 @@ pub struct FrameStream<T, F> {
 impl<T, F> FrameStream<T, F>
 where
     T: Copy + Default + Send,
-    F: Fn(&[Complex32], &mut [T]) + Sync,
+    F: Fn(&mut Frame<'_>, &mut [T]) + Sync,
 {
     pub fn new(params: StftParams, width: usize, per_frame: F) -> Result<Self> {
         params.validate()?;

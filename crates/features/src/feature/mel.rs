@@ -1,8 +1,6 @@
 //! Mel spectrogram, log-mel, MFCC and deltas.
 
-use realfft::num_complex::Complex32;
-
-use crate::core::{power_to_db_in_place, stft_frames, DbRef, StftParams};
+use crate::core::{power_to_db_in_place, stft_frames, DbRef, Frame, StftParams};
 use crate::filters::{mel, MelParams, SparseBank};
 use crate::{Array2, Result};
 
@@ -30,16 +28,16 @@ impl MelSpecParams {
 
 /// The per-frame mel projection of [`MelSpecParams`]: `(n_mels, f)` where `f(spectrum, out)`
 /// writes the frame's mel energies. Shared by the whole-signal and streaming paths.
-pub fn mel_projector(p: &MelSpecParams) -> (usize, impl Fn(&[Complex32], &mut [f32]) + Sync) {
+pub fn mel_projector(p: &MelSpecParams) -> (usize, impl Fn(&mut Frame<'_>, &mut [f32]) + Sync) {
     let mut mp = p.mel;
     mp.n_fft = p.stft.n_fft;
     let bank = SparseBank::from_dense(&mel(&mp));
     let power = p.power;
-    let project = move |spec: &[Complex32], row: &mut [f32]| {
+    let project = move |frame: &mut Frame<'_>, row: &mut [f32]| {
         if power == 2.0 {
-            bank.apply_with(spec, |c| c.re * c.re + c.im * c.im, row);
+            bank.apply(frame.power(), row);
         } else {
-            bank.apply_with(spec, |c| c.norm().powf(power), row);
+            bank.apply_with(frame.spectrum, |c| c.norm().powf(power), row);
         }
     };
     (mp.n_mels, project)
