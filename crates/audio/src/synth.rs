@@ -188,3 +188,20 @@ pub fn test_signal_with_gaps(sr: u32, gaps_secs: &[f64], seed: u64) -> Vec<f32> 
     }
     concat(&parts)
 }
+
+/// Write a synthetic data set in the genre-folder layout: `root/<genre>/<genre>.NNN.wav`, the
+/// first `n_classes` synthetic genres, `per_class` clips of `secs` seconds each (16-bit, `sr`).
+pub fn write_genre_folder(root: &std::path::Path, n_classes: usize, per_class: usize, secs: f64, sr: u32, seed: u64) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut paths = Vec::new();
+    for (g, name) in SYNTH_GENRE_NAMES.iter().enumerate().take(n_classes.min(N_SYNTH_GENRES)) {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir)?;
+        for k in 0..per_class {
+            let p = dir.join(format!("{name}.{k:03}.wav"));
+            let clip = genre_clip(g, secs, sr, seed.wrapping_add(k as u64 * 1000));
+            crate::wav::write_wav_mono16(&p, &clip, sr)?;
+            paths.push(p);
+        }
+    }
+    Ok(paths)
+}

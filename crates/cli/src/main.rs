@@ -4,7 +4,12 @@
 mod bench;
 mod features;
 mod inputs;
+mod judge;
+mod learn;
+mod model_io;
 mod progress;
+mod sources;
+mod tell;
 
 use std::process::ExitCode;
 
@@ -23,6 +28,12 @@ struct Cli {
 enum Command {
     /// Extract features (log-mel, MFCC, STFT, chroma, GTZAN-57) from audio files or folders.
     Features(features::FeaturesArgs),
+    /// Train a model (cnn, resnet, lstm, crnn, features) on a genre folder, manifest or feature table.
+    Train(learn::TrainArgs),
+    /// Score a trained model: segment/track accuracy, per-genre P/R/F1, confusion matrix.
+    Eval(judge::EvalArgs),
+    /// Name the genre of audio files (default model built in), with a per-window timeline.
+    Predict(tell::PredictArgs),
     /// Measure decoding and feature extraction speed (x realtime, 1 thread and all threads).
     Bench(bench::BenchArgs),
 }
@@ -31,6 +42,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Features(a) => features::run(a),
+        Command::Train(a) => learn::run(a),
+        Command::Eval(a) => judge::run(a),
+        Command::Predict(a) => tell::run(a),
         Command::Bench(a) => bench::run(a),
     };
     match result {

@@ -15,3 +15,13 @@ pub fn bar(len: u64, what: &str, quiet: bool) -> ProgressBar {
     pb.set_message(what.to_string());
     pb
 }
+
+/// Print a line above the bar, or plainly to stderr when the bar is hidden (not a terminal,
+/// --quiet), so that logs and CI output keep every line.
+pub fn say(pb: &ProgressBar, line: String) {
+    if pb.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        pb.println(line);
+    }
+}

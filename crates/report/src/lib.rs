@@ -1,5 +1,6 @@
 //! The last stage of the pipeline: turning arrays and scores into files people and programs read.
 
 pub mod canvas;
+pub mod chart;
 pub mod npy;
 pub mod spectrogram;

@@ -1,0 +1,84 @@
+//! Building model inputs from a data set: the split, the feature cache, and the adapters that
+//! let the trainer read cached windows.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use genre_data::cache::CacheIndex;
+use genre_data::{Dataset, FeatureCache, FeatureSpec, Split};
+use genre_model::data::{DataSource, MemorySource};
+
+use crate::progress::bar;
+
+/// Windows of a set of tracks, read from the on-disk cache on demand (bounded memory).
+pub struct CacheSource {
+    index: CacheIndex,
+    items: Vec<(usize, usize)>,
+    labels: Vec<Vec<usize>>,
+}
+
+impl CacheSource {
+    pub fn new(index: CacheIndex, ds: &Dataset) -> Self {
+        let items = index.items();
+        let labels = index.entries.iter().map(|e| ds.tracks[e.track].labels.clone()).collect();
+        Self { index, items, labels }
+    }
+
+    /// Track index (into the data set) of each window.
+    pub fn track_of(&self, i: usize) -> usize {
+        self.index.entries[self.items[i].0].track
+    }
+}
+
+impl DataSource for CacheSource {
+    fn shape(&self) -> [usize; 2] {
+        self.index.shape
+    }
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+    fn read(&self, i: usize, x: &mut [f32]) -> Result<(), String> {
+        let (e, w) = self.items[i];
+        self.index.read(e, w, x).map_err(|e| e.to_string())
+    }
+    fn labels(&self, i: usize) -> &[usize] {
+        &self.labels[self.items[i].0]
+    }
+    fn track(&self, i: usize) -> usize {
+        self.track_of(i)
+    }
+}
+
+/// How the data was split, from the command line.
+pub enum SplitChoice {
+    Lists { train: PathBuf, valid: PathBuf, test: Option<PathBuf> },
+    Grouped { valid: f64, test: f64, seed: u64 },
+}
+
+pub fn make_split(ds: &Dataset, choice: &SplitChoice) -> Result<Split> {
+    Ok(match choice {
+        SplitChoice::Lists { train, valid, test } => Split::from_lists(ds, train, valid, test.as_deref())?,
+        SplitChoice::Grouped { valid, test, seed } => Split::grouped(ds, *valid, *test, *seed)?,
+    })
+}
+
+/// Features for `tracks` (cached; computed in parallel with a progress bar). Failed tracks are
+/// reported and left out.
+pub fn source_for(ds: &Dataset, spec: &FeatureSpec, tracks: &[usize], cache_root: &Path, what: &str, quiet: bool) -> Result<Box<dyn DataSource>> {
+    if ds.tracks.first().is_some_and(|t| t.features.is_some()) {
+        let x: Vec<Vec<f32>> = tracks.iter().map(|&i| ds.tracks[i].features.clone().unwrap_or_default()).collect();
+        let rows = x.first().map(|v| v.len()).unwrap_or(0);
+        return Ok(Box::new(MemorySource { shape: [rows, 1], x, labels: tracks.iter().map(|&i| ds.tracks[i].labels.clone()).collect(), tracks: tracks.to_vec() }));
+    }
+    let cache = FeatureCache::open(cache_root, spec)?;
+    let pb = bar(tracks.len() as u64, what, quiet);
+    let (index, failures) = cache.build(ds, tracks, || pb.inc(1));
+    pb.finish_and_clear();
+    for (i, why) in &failures {
+        eprintln!("skipped {}: {why}", ds.tracks[*i].path.display());
+    }
+    if index.entries.is_empty() && !tracks.is_empty() {
+        bail!("no usable {what} tracks ({} failed)", failures.len());
+    }
+    Ok(Box::new(CacheSource::new(index, ds)))
+}

@@ -1,0 +1,210 @@
+//! `genre predict`: the genre of each file, with probabilities and a per-window timeline.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use genre_audio::window::{window_padded, window_starts};
+use genre_audio::{load, LoadOptions};
+use genre_data::{Dataset, FeatureKind, FeatureSpec};
+use genre_model::metrics::{argmax, mean_rows};
+use genre_model::train::probabilities;
+use genre_model::{device, ModelCard, Net};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::inputs::expand;
+use crate::model_io::load_model;
+use crate::progress::bar;
+
+/// Examples:
+///   genre predict song.mp3                         (default model, embedded in the binary)
+///   genre predict music/ --json > genres.json
+///   genre predict song.mp3 --segments              (timeline: one row per window)
+///   genre predict --features table.csv             (rows of a GTZAN-style feature table)
+///   genre predict song.mp3 --model runs/cnn
+#[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct PredictArgs {
+    /// Audio files or folders.
+    pub inputs: Vec<PathBuf>,
+    /// A run folder or model.json (default: the built-in GTZAN model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Score the rows of a feature table CSV (filename,...,label) instead of audio.
+    #[arg(long)]
+    pub features: Option<PathBuf>,
+    #[arg(long, default_value_t = 3)]
+    pub top_k: usize,
+    /// Also print each window's prediction (start-end seconds, probabilities).
+    #[arg(long)]
+    pub segments: bool,
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    #[arg(long)]
+    pub csv: bool,
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Serialize)]
+struct Segment {
+    start: f64,
+    end: f64,
+    genre: String,
+    probabilities: Vec<f32>,
+}
+
+#[derive(Serialize)]
+struct Prediction {
+    file: String,
+    genre: String,
+    top: Vec<(String, f32)>,
+    probabilities: Vec<f32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    segments: Vec<Segment>,
+    /// The label given in a feature table, when scoring one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<String>,
+}
+
+/// Windows of one file: (start s, end s, features).
+fn file_windows(path: &Path, spec: &FeatureSpec) -> Result<Vec<(f64, f64, Vec<f32>)>> {
+    let audio = load(path, LoadOptions { sr: Some(spec.sr), ..LoadOptions::default() })?;
+    let y = &audio.samples;
+    if y.is_empty() {
+        anyhow::bail!("{}: no audio samples", path.display());
+    }
+    let (len, hop) = spec.windowing().samples(spec.sr);
+    let sr = spec.sr as f64;
+    if spec.kind == FeatureKind::Gtzan57 && y.len() < len {
+        // Clip-level statistics of a short clip: computed on the clip itself, not on padding.
+        let f = spec.extract(y).with_context(|| path.display().to_string())?;
+        return Ok(vec![(0.0, y.len() as f64 / sr, f)]);
+    }
+    window_starts(y.len(), len, hop)
+        .into_par_iter()
+        .map(|s| {
+            let f = spec.extract(&window_padded(y, s, len)).with_context(|| path.display().to_string())?;
+            Ok((s as f64 / sr, ((s + len).min(y.len())) as f64 / sr, f))
+        })
+        .collect()
+}
+
+fn classify(card: &ModelCard, net: &Net, windows: Vec<Vec<f32>>) -> Vec<Vec<f32>> {
+    let [rows, cols] = [card.arch.rows, card.arch.cols];
+    let n = windows.len();
+    let mut x = Vec::with_capacity(n * rows * cols);
+    for mut w in windows {
+        card.normalization.apply(&mut w, rows);
+        x.extend(w);
+    }
+    probabilities(net, x, [n, rows, cols], card.multi_label, &device::base())
+}
+
+fn top_k(card: &ModelCard, p: &[f32], k: usize) -> Vec<(String, f32)> {
+    let mut idx: Vec<usize> = (0..p.len()).collect();
+    idx.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
+    idx.into_iter().take(k).map(|i| (card.classes[i].clone(), p[i])).collect()
+}
+
+pub fn run(a: PredictArgs) -> Result<ExitCode> {
+    let (card, net) = load_model(a.model.as_deref())?;
+    let spec: FeatureSpec = serde_json::from_value(card.features.clone()).context("model card features")?;
+    let mut preds = Vec::new();
+    let mut failures = Vec::new();
+    if let Some(table) = &a.features {
+        let ds = Dataset::from_feature_table(table)?;
+        if ds.feature_names.len() != card.arch.rows * card.arch.cols {
+            anyhow::bail!("{} has {} feature columns, the model takes {}", table.display(), ds.feature_names.len(), card.arch.rows);
+        }
+        let probs = classify(&card, &net, ds.tracks.iter().map(|t| t.features.clone().unwrap_or_default()).collect());
+        for (t, p) in ds.tracks.iter().zip(probs) {
+            preds.push(Prediction {
+                file: t.path.display().to_string(),
+                genre: card.classes[argmax(&p)].clone(),
+                top: top_k(&card, &p, a.top_k),
+                probabilities: p,
+                segments: Vec::new(),
+                label: Some(ds.classes[t.labels[0]].clone()),
+            });
+        }
+    }
+    let files = expand(&a.inputs)?;
+    let pb = bar(files.len() as u64, "predict", a.quiet || files.len() < 2);
+    for f in &files {
+        // Features of one file in parallel, then one batched forward pass (the model is loaded once).
+        match file_windows(f, &spec) {
+            Ok(w) => {
+                let (times, feats): (Vec<(f64, f64)>, Vec<Vec<f32>>) = w.into_iter().map(|(s, e, x)| ((s, e), x)).unzip();
+                let probs = classify(&card, &net, feats);
+                let rows: Vec<&[f32]> = probs.iter().map(|p| p.as_slice()).collect();
+                let mean = mean_rows(&rows);
+                let segments = if a.segments || a.json || a.csv {
+                    times.iter().zip(&probs).map(|(&(start, end), p)| Segment { start, end, genre: card.classes[argmax(p)].clone(), probabilities: p.clone() }).collect()
+                } else {
+                    Vec::new()
+                };
+                preds.push(Prediction { file: f.display().to_string(), genre: card.classes[argmax(&mean)].clone(), top: top_k(&card, &mean, a.top_k), probabilities: mean, segments, label: None });
+            }
+            Err(e) => failures.push(format!("{e:#}")),
+        }
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    if preds.is_empty() && failures.is_empty() {
+        anyhow::bail!("nothing to predict: give audio files/folders or --features");
+    }
+    print_predictions(&a, &card, &preds)?;
+    if !failures.is_empty() {
+        eprintln!("{} of {} files failed:", failures.len(), files.len());
+        for f in &failures {
+            eprintln!("  {f}");
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_predictions(a: &PredictArgs, card: &ModelCard, preds: &[Prediction]) -> Result<()> {
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "classes": card.classes, "predictions": preds }))?);
+        return Ok(());
+    }
+    if a.csv {
+        let mut w = csv::Writer::from_writer(std::io::stdout());
+        let mut header = vec!["file".to_string(), "start".into(), "end".into(), "genre".into()];
+        header.extend(card.classes.iter().cloned());
+        w.write_record(&header)?;
+        for p in preds {
+            let mut rows = vec![("".to_string(), "".to_string(), p.genre.clone(), &p.probabilities)];
+            rows.extend(p.segments.iter().map(|s| (format!("{:.2}", s.start), format!("{:.2}", s.end), s.genre.clone(), &s.probabilities)));
+            for (s, e, g, probs) in rows {
+                let mut rec = vec![p.file.clone(), s, e, g];
+                rec.extend(probs.iter().map(|v| format!("{v:.4}")));
+                w.write_record(&rec)?;
+            }
+        }
+        w.flush()?;
+        return Ok(());
+    }
+    let mut correct = 0;
+    for p in preds {
+        let top: Vec<String> = p.top.iter().map(|(g, v)| format!("{g} {:.1}%", v * 100.0)).collect();
+        let label = p.label.as_ref().map(|l| format!("   (label: {l})")).unwrap_or_default();
+        correct += p.label.as_ref().is_some_and(|l| *l == p.genre) as usize;
+        println!("{}: {}{label}", p.file, top.join(", "));
+        if a.segments {
+            for s in &p.segments {
+                let i = argmax(&s.probabilities);
+                println!("  {:>7.2}-{:<7.2} s  {:<10} {:>5.1}%", s.start, s.end, s.genre, s.probabilities[i] * 100.0);
+            }
+        }
+    }
+    let labelled = preds.iter().filter(|p| p.label.is_some()).count();
+    if labelled > 0 {
+        eprintln!("{correct}/{labelled} rows match their label ({:.1}%)", 100.0 * correct as f64 / labelled as f64);
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! The on-disk feature cache: one file per track holding all its windows' features, under a
+//! folder named by the hash of the [`FeatureSpec`] (any parameter change means a new folder, so
+//! stale features are never read). Files are written whole-or-nothing (temp file + rename), so an
+//! interrupted build resumes where it stopped. Training reads single windows with positioned
+//! reads: memory does not grow with the data set.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use genre_audio::window::{window_padded, window_starts};
+use genre_audio::{load, LoadOptions};
+use rayon::prelude::*;
+
+use crate::{io_err, DataError, Dataset, FeatureSpec, Result, Track};
+
+const MAGIC: &[u8; 4] = b"GNRC";
+const VERSION: u32 = 1;
+const HEADER: usize = 20;
+
+pub struct FeatureCache {
+    dir: PathBuf,
+    spec: FeatureSpec,
+}
+
+/// Where one track's windows live.
+#[derive(Debug, Clone)]
+pub enum Source {
+    File(PathBuf),
+    /// Precomputed rows (feature tables), one window.
+    Memory(Vec<f32>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub track: usize,
+    pub n_windows: usize,
+    pub source: Source,
+}
+
+/// The cached windows of a set of tracks.
+#[derive(Debug, Clone)]
+pub struct CacheIndex {
+    pub shape: [usize; 2],
+    pub entries: Vec<Entry>,
+}
+
+impl FeatureCache {
+    pub fn open(root: &Path, spec: &FeatureSpec) -> Result<Self> {
+        let dir = root.join(spec.key());
+        std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let spec_path = dir.join("spec.json");
+        std::fs::write(&spec_path, serde_json::to_string_pretty(spec).expect("spec serialises")).map_err(io_err(&spec_path))?;
+        Ok(Self { dir, spec: spec.clone() })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Cache file of a track: keyed by path, size and modification time, so an edited file is
+    /// recomputed.
+    fn file_for(&self, track: &Track) -> PathBuf {
+        let meta = std::fs::metadata(&track.path).ok();
+        let stamp = meta.map(|m| (m.len(), m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos()).unwrap_or(0)));
+        let key = format!("{}|{stamp:?}", track.path.display());
+        self.dir.join(format!("{:016x}.f32", crate::hash::fnv1a64(key.as_bytes())))
+    }
+
+    /// Make sure every track in `tracks` is cached (computing the missing ones in parallel) and
+    /// return the index. Tracks that fail (unreadable audio, ...) are returned with the reason;
+    /// the others are unaffected.
+    pub fn build(&self, ds: &Dataset, tracks: &[usize], on_done: impl Fn() + Sync) -> (CacheIndex, Vec<(usize, String)>) {
+        let results: Vec<(usize, Result<Entry>)> = tracks
+            .par_iter()
+            .map(|&i| {
+                let r = self.entry(ds, i);
+                on_done();
+                (i, r)
+            })
+            .collect();
+        let mut entries = Vec::new();
+        let mut failures = Vec::new();
+        for (i, r) in results {
+            match r {
+                Ok(e) => entries.push(e),
+                Err(e) => failures.push((i, e.to_string())),
+            }
+        }
+        (CacheIndex { shape: self.spec.shape(), entries }, failures)
+    }
+
+    fn entry(&self, ds: &Dataset, i: usize) -> Result<Entry> {
+        let track = &ds.tracks[i];
+        if let Some(f) = &track.features {
+            return Ok(Entry { track: i, n_windows: 1, source: Source::Memory(f.clone()) });
+        }
+        let file = self.file_for(track);
+        let n_windows = match read_header(&file, self.spec.shape()) {
+            Ok(n) => n,
+            Err(_) => self.compute(track, &file)?,
+        };
+        Ok(Entry { track: i, n_windows, source: Source::File(file) })
+    }
+
+    fn compute(&self, track: &Track, file: &Path) -> Result<usize> {
+        let audio = load(&track.path, LoadOptions { sr: Some(self.spec.sr), ..LoadOptions::default() })?;
+        let (len, hop) = self.spec.windowing().samples(self.spec.sr);
+        let starts = window_starts(audio.samples.len(), len, hop);
+        if starts.is_empty() {
+            return Err(DataError::Feature { path: track.path.clone(), msg: "no audio samples".into() });
+        }
+        let [rows, cols] = self.spec.shape();
+        let mut bytes = Vec::with_capacity(HEADER + starts.len() * rows * cols * 4);
+        bytes.extend_from_slice(MAGIC);
+        for v in [VERSION, rows as u32, cols as u32, starts.len() as u32] {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        for s in &starts {
+            let feats = self
+                .spec
+                .extract(&window_padded(&audio.samples, *s, len))
+                .map_err(|e| DataError::Feature { path: track.path.clone(), msg: e.to_string() })?;
+            debug_assert_eq!(feats.len(), rows * cols);
+            for v in feats {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+        File::create(&tmp).and_then(|mut f| f.write_all(&bytes)).map_err(io_err(&tmp))?;
+        std::fs::rename(&tmp, file).map_err(io_err(file))?;
+        Ok(starts.len())
+    }
+}
+
+/// Number of windows in a cache file, if it is complete and has the expected shape.
+fn read_header(path: &Path, shape: [usize; 2]) -> std::io::Result<usize> {
+    let f = File::open(path)?;
+    let mut h = [0u8; HEADER];
+    f.read_exact_at(&mut h, 0)?;
+    let word = |k: usize| u32::from_le_bytes([h[4 + 4 * k], h[5 + 4 * k], h[6 + 4 * k], h[7 + 4 * k]]) as usize;
+    let n = word(3);
+    let ok = &h[..4] == MAGIC && word(0) == VERSION as usize && [word(1), word(2)] == shape;
+    let complete = f.metadata()?.len() as usize == HEADER + n * shape[0] * shape[1] * 4;
+    if ok && complete {
+        Ok(n)
+    } else {
+        Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "stale or partial cache file"))
+    }
+}
+
+impl CacheIndex {
+    /// Every (entry, window) pair: the units training shuffles.
+    pub fn items(&self) -> Vec<(usize, usize)> {
+        self.entries.iter().enumerate().flat_map(|(e, en)| (0..en.n_windows).map(move |w| (e, w))).collect()
+    }
+
+    pub fn window_len(&self) -> usize {
+        self.shape[0] * self.shape[1]
+    }
+
+    /// Read one window into `out` (length `window_len`).
+    pub fn read(&self, entry: usize, window: usize, out: &mut [f32]) -> Result<()> {
+        let n = self.window_len();
+        match &self.entries[entry].source {
+            Source::Memory(v) => out.copy_from_slice(&v[window * n..(window + 1) * n]),
+            Source::File(path) => {
+                let f = File::open(path).map_err(io_err(path))?;
+                let mut bytes = vec![0u8; n * 4];
+                f.read_exact_at(&mut bytes, (HEADER + window * n * 4) as u64).map_err(io_err(path))?;
+                for (o, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+                    *o = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                }
+            }
+        }
+        Ok(())
+    }
+}

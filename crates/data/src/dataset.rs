@@ -1,0 +1,164 @@
+//! Where tracks and their labels come from.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::{io_err, DataError, Result};
+
+/// One piece of music and what it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Track {
+    pub path: PathBuf,
+    /// Class indices (one for single-label data, any number for tagging).
+    pub labels: Vec<usize>,
+    /// Files of one group (album, artist, or the file itself) always stay on one side of a split.
+    pub group: String,
+    /// Precomputed features (rows of a feature table); `None` for audio tracks.
+    pub features: Option<Vec<f32>>,
+}
+
+impl Track {
+    /// File stem, the key split lists use ("blues.00001" for ".../blues.00001.wav").
+    pub fn stem(&self) -> String {
+        self.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub classes: Vec<String>,
+    pub tracks: Vec<Track>,
+    pub multi_label: bool,
+    /// Names of the precomputed feature columns (feature tables only).
+    pub feature_names: Vec<String>,
+}
+
+const AUDIO_EXT: [&str; 7] = ["wav", "flac", "mp3", "ogg", "oga", "m4a", "aac"];
+
+impl Dataset {
+    /// A folder (one sub-folder per genre), a manifest `.csv` (`path,labels[,group]`) or a
+    /// feature table `.csv` (GTZAN's `features_30_sec.csv` layout: `filename,...,label`).
+    pub fn open(path: &Path) -> Result<Self> {
+        if path.is_dir() {
+            return Self::from_folder(path);
+        }
+        let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+        let header = text.lines().next().unwrap_or("");
+        if header.starts_with("filename,") && header.trim_end().ends_with(",label") {
+            Self::from_feature_table(path)
+        } else {
+            Self::from_manifest(path)
+        }
+    }
+
+    pub fn from_folder(root: &Path) -> Result<Self> {
+        let mut classes: Vec<String> = std::fs::read_dir(root)
+            .map_err(io_err(root))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        classes.sort();
+        if classes.is_empty() {
+            return Err(DataError::Invalid(format!("{}: no genre sub-folders", root.display())));
+        }
+        let mut tracks = Vec::new();
+        for (ci, c) in classes.iter().enumerate() {
+            let mut files = Vec::new();
+            collect_audio(&root.join(c), &mut files)?;
+            for f in files {
+                let group = f.to_string_lossy().into_owned();
+                tracks.push(Track { path: f, labels: vec![ci], group, features: None });
+            }
+        }
+        Ok(Self { classes, tracks, multi_label: false, feature_names: Vec::new() })
+    }
+
+    /// `path,labels[,group]` with a header line; paths relative to the manifest's folder; labels
+    /// separated by `|` (any row with two labels makes the data set multi-label).
+    pub fn from_manifest(csv_path: &Path) -> Result<Self> {
+        let base = csv_path.parent().unwrap_or(Path::new("."));
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_path(csv_path).map_err(|e| DataError::Invalid(format!("{}: {e}", csv_path.display())))?;
+        let mut rows = Vec::new();
+        let mut names = BTreeSet::new();
+        for (i, rec) in rdr.records().enumerate() {
+            let rec = rec.map_err(|e| DataError::Invalid(format!("{}: row {}: {e}", csv_path.display(), i + 2)))?;
+            let (Some(p), Some(l)) = (rec.get(0), rec.get(1)) else {
+                return Err(DataError::Invalid(format!("{}: row {}: need path,labels", csv_path.display(), i + 2)));
+            };
+            let labels: Vec<String> = l.split('|').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            names.extend(labels.iter().cloned());
+            let path = base.join(p);
+            let group = rec.get(2).filter(|g| !g.is_empty()).map(String::from).unwrap_or_else(|| path.to_string_lossy().into_owned());
+            rows.push((path, labels, group));
+        }
+        let classes: Vec<String> = names.into_iter().collect();
+        let multi_label = rows.iter().any(|r| r.1.len() != 1);
+        let tracks = rows
+            .into_iter()
+            .map(|(path, labels, group)| Track {
+                path,
+                labels: labels.iter().map(|l| classes.iter().position(|c| c == l).expect("collected")).collect(),
+                group,
+                features: None,
+            })
+            .collect();
+        Ok(Self { classes, tracks, multi_label, feature_names: Vec::new() })
+    }
+
+    /// A feature table: `filename,length,<features...>,label`; every numeric column except
+    /// `length` is a feature.
+    pub fn from_feature_table(csv_path: &Path) -> Result<Self> {
+        let mut rdr = csv::Reader::from_path(csv_path).map_err(|e| DataError::Invalid(format!("{}: {e}", csv_path.display())))?;
+        let header: Vec<String> = rdr.headers().map_err(|e| DataError::Invalid(e.to_string()))?.iter().map(String::from).collect();
+        let feat_cols: Vec<usize> = (0..header.len()).filter(|&i| !matches!(header[i].as_str(), "filename" | "length" | "label")).collect();
+        let label_col = header.iter().position(|h| h == "label").ok_or_else(|| DataError::Invalid("no label column".into()))?;
+        let mut rows = Vec::new();
+        let mut names = BTreeSet::new();
+        for (i, rec) in rdr.records().enumerate() {
+            let rec = rec.map_err(|e| DataError::Invalid(format!("{}: row {}: {e}", csv_path.display(), i + 2)))?;
+            let feats: Vec<f32> = feat_cols
+                .iter()
+                .map(|&c| rec[c].parse::<f32>().map_err(|_| DataError::Invalid(format!("{}: row {}: column {} is not a number", csv_path.display(), i + 2, header[c]))))
+                .collect::<Result<_>>()?;
+            let label = rec[label_col].to_string();
+            names.insert(label.clone());
+            rows.push((PathBuf::from(&rec[0]), label, feats));
+        }
+        let classes: Vec<String> = names.into_iter().collect();
+        let tracks = rows
+            .into_iter()
+            .map(|(path, label, feats)| Track {
+                group: path.to_string_lossy().into_owned(),
+                labels: vec![classes.iter().position(|c| *c == label).expect("collected")],
+                path,
+                features: Some(feats),
+            })
+            .collect();
+        Ok(Self { classes, tracks, multi_label: false, feature_names: feat_cols.iter().map(|&c| header[c].clone()).collect() })
+    }
+
+    /// Tracks per class (a track counts once for each of its labels).
+    pub fn class_counts(&self, indices: &[usize]) -> Vec<usize> {
+        let mut counts = vec![0; self.classes.len()];
+        for &i in indices {
+            for &l in &self.tracks[i].labels {
+                counts[l] += 1;
+            }
+        }
+        counts
+    }
+}
+
+fn collect_audio(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).map_err(io_err(dir))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            collect_audio(&p, out)?;
+        } else if p.extension().and_then(|e| e.to_str()).is_some_and(|e| AUDIO_EXT.contains(&e.to_ascii_lowercase().as_str())) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,282 @@
+//! The model families. Shapes: input `[B, rows, cols]` = (mel bands or coefficients) x frames.
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Gru, GruConfig, Linear, LinearConfig, Lstm, LstmConfig, PaddingConfig2d};
+use burn::prelude::*;
+use burn::tensor::activation::relu;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// 3 conv blocks of 32 filters (conv, ReLU, max-pool, batch norm), dense 64, dropout 0.5.
+    Cnn,
+    /// Residual blocks with batch norm, global average pooling.
+    Resnet,
+    /// 2-layer LSTM(64) over frames, dense 64.
+    Lstm,
+    /// Conv front end pooling frequency away, GRU(64) over time (Choi et al. 2017).
+    Crnn,
+    /// MLP on a feature vector (the 57 GTZAN features).
+    Features,
+}
+
+impl std::str::FromStr for Family {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        serde_json::from_value(serde_json::Value::String(s.to_lowercase())).map_err(|_| format!("unknown model '{s}' (cnn, resnet, lstm, crnn, features)"))
+    }
+}
+
+/// Everything needed to rebuild a model's structure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArchConfig {
+    pub family: Family,
+    pub rows: usize,
+    pub cols: usize,
+    pub n_classes: usize,
+}
+
+fn bn(n: usize, d: &Device) -> BatchNorm {
+    BatchNormConfig::new(n).with_epsilon(1e-3).with_momentum(0.01).init(d)
+}
+
+fn conv(cin: usize, cout: usize, d: &Device) -> Conv2d {
+    Conv2dConfig::new([cin, cout], [3, 3]).with_padding(PaddingConfig2d::Same).init(d)
+}
+
+/// `[B, rows, cols]` -> `[B, 1, rows, cols]`.
+fn as_image(x: Tensor<3>) -> Tensor<4> {
+    let [b, r, c] = x.dims();
+    x.reshape([b, 1, r, c])
+}
+
+/// Global average pool `[B, C, H, W]` -> `[B, C]`.
+fn gap(f: Tensor<4>) -> Tensor<2> {
+    let [b, c, _, _] = f.dims();
+    f.mean_dim(3).mean_dim(2).reshape([b, c])
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Module, Debug)]
+pub struct Cnn {
+    c1: Conv2d,
+    b1: BatchNorm,
+    c2: Conv2d,
+    b2: BatchNorm,
+    c3: Conv2d,
+    b3: BatchNorm,
+    pool: MaxPool2d,
+    fc1: Linear,
+    drop: Dropout,
+    fc2: Linear,
+}
+
+impl Cnn {
+    pub fn new(a: &ArchConfig, d: &Device) -> Self {
+        let (h, w) = (a.rows / 8, a.cols / 8);
+        Self {
+            c1: conv(1, 32, d),
+            b1: bn(32, d),
+            c2: conv(32, 32, d),
+            b2: bn(32, d),
+            c3: conv(32, 32, d),
+            b3: bn(32, d),
+            pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
+            fc1: LinearConfig::new(32 * h.max(1) * w.max(1), 64).init(d),
+            drop: DropoutConfig::new(0.5).init(),
+            fc2: LinearConfig::new(64, a.n_classes).init(d),
+        }
+    }
+    /// The last conv block's output `[B, 32, rows/8, cols/8]` (Grad-CAM target).
+    pub fn features(&self, x: Tensor<3>) -> Tensor<4> {
+        let x = as_image(x);
+        let x = self.b1.forward(self.pool.forward(relu(self.c1.forward(x))));
+        let x = self.b2.forward(self.pool.forward(relu(self.c2.forward(x))));
+        self.b3.forward(self.pool.forward(relu(self.c3.forward(x))))
+    }
+    pub fn head(&self, f: Tensor<4>) -> Tensor<2> {
+        let [b, c, h, w] = f.dims();
+        let x = self.drop.forward(relu(self.fc1.forward(f.reshape([b, c * h * w]))));
+        self.fc2.forward(x)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Module, Debug)]
+pub struct ResBlock {
+    c1: Conv2d,
+    b1: BatchNorm,
+    c2: Conv2d,
+    b2: BatchNorm,
+    proj: Option<Conv2d>,
+}
+
+impl ResBlock {
+    fn new(cin: usize, cout: usize, d: &Device) -> Self {
+        Self {
+            c1: conv(cin, cout, d),
+            b1: bn(cout, d),
+            c2: conv(cout, cout, d),
+            b2: bn(cout, d),
+            proj: (cin != cout).then(|| Conv2dConfig::new([cin, cout], [1, 1]).init(d)),
+        }
+    }
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let skip = match &self.proj {
+            Some(p) => p.forward(x.clone()),
+            None => x.clone(),
+        };
+        let y = relu(self.b1.forward(self.c1.forward(x)));
+        relu(self.b2.forward(self.c2.forward(y)) + skip)
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Resnet {
+    stem: Conv2d,
+    stem_bn: BatchNorm,
+    blocks: Vec<ResBlock>,
+    pool: MaxPool2d,
+    fc: Linear,
+}
+
+impl Resnet {
+    pub fn new(a: &ArchConfig, d: &Device) -> Self {
+        Self {
+            stem: conv(1, 16, d),
+            stem_bn: bn(16, d),
+            blocks: vec![ResBlock::new(16, 16, d), ResBlock::new(16, 32, d), ResBlock::new(32, 64, d)],
+            pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
+            fc: LinearConfig::new(64, a.n_classes).init(d),
+        }
+    }
+    pub fn features(&self, x: Tensor<3>) -> Tensor<4> {
+        let mut x = self.pool.forward(relu(self.stem_bn.forward(self.stem.forward(as_image(x)))));
+        for (i, b) in self.blocks.iter().enumerate() {
+            x = b.forward(x);
+            if i + 1 < self.blocks.len() {
+                x = self.pool.forward(x);
+            }
+        }
+        x
+    }
+    pub fn head(&self, f: Tensor<4>) -> Tensor<2> {
+        self.fc.forward(gap(f))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Module, Debug)]
+pub struct LstmNet {
+    l1: Lstm,
+    l2: Lstm,
+    fc1: Linear,
+    fc2: Linear,
+}
+
+impl LstmNet {
+    pub fn new(a: &ArchConfig, d: &Device) -> Self {
+        Self {
+            l1: LstmConfig::new(a.rows, 64, true).init(d),
+            l2: LstmConfig::new(64, 64, true).init(d),
+            fc1: LinearConfig::new(64, 64).init(d),
+            fc2: LinearConfig::new(64, a.n_classes).init(d),
+        }
+    }
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        let seq = x.swap_dims(1, 2); // [B, frames, coefficients]
+        let (h1, _) = self.l1.forward(seq, None);
+        let (_, st) = self.l2.forward(h1, None);
+        self.fc2.forward(relu(self.fc1.forward(st.hidden)))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Module, Debug)]
+pub struct Crnn {
+    c1: Conv2d,
+    b1: BatchNorm,
+    c2: Conv2d,
+    b2: BatchNorm,
+    c3: Conv2d,
+    b3: BatchNorm,
+    pool: MaxPool2d,
+    pool_freq: MaxPool2d,
+    gru: Gru,
+    fc: Linear,
+}
+
+impl Crnn {
+    pub fn new(a: &ArchConfig, d: &Device) -> Self {
+        Self {
+            c1: conv(1, 32, d),
+            b1: bn(32, d),
+            c2: conv(32, 64, d),
+            b2: bn(64, d),
+            c3: conv(64, 64, d),
+            b3: bn(64, d),
+            pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
+            pool_freq: MaxPool2dConfig::new([4, 1]).with_strides([4, 1]).init(),
+            gru: GruConfig::new(64, 64, true).init(d),
+            fc: LinearConfig::new(64, a.n_classes).init(d),
+        }
+    }
+    /// Last conv block `[B, 64, rows/16, cols/4]` (Grad-CAM target).
+    pub fn features(&self, x: Tensor<3>) -> Tensor<4> {
+        let x = self.pool.forward(relu(self.b1.forward(self.c1.forward(as_image(x)))));
+        let x = self.pool.forward(relu(self.b2.forward(self.c2.forward(x))));
+        self.pool_freq.forward(relu(self.b3.forward(self.c3.forward(x))))
+    }
+    pub fn head(&self, f: Tensor<4>) -> Tensor<2> {
+        let [b, c, _, t] = f.dims();
+        let seq = f.mean_dim(2).reshape([b, c, t]).swap_dims(1, 2); // [B, time, channels]
+        let out = self.gru.forward(seq, None); // [B, time, hidden]
+        let [_, steps, hidden] = out.dims();
+        let last = out.slice(s![.., steps - 1..steps, ..]).reshape([b, hidden]);
+        self.fc.forward(last)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Module, Debug)]
+pub struct Mlp {
+    fc1: Linear,
+    b1: BatchNorm,
+    fc2: Linear,
+    b2: BatchNorm,
+    drop: Dropout,
+    fc3: Linear,
+}
+
+impl Mlp {
+    pub fn new(a: &ArchConfig, d: &Device) -> Self {
+        Self {
+            fc1: LinearConfig::new(a.rows * a.cols, 256).init(d),
+            b1: bn(256, d),
+            fc2: LinearConfig::new(256, 128).init(d),
+            b2: bn(128, d),
+            drop: DropoutConfig::new(0.3).init(),
+            fc3: LinearConfig::new(128, a.n_classes).init(d),
+        }
+    }
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        let [b, r, c] = x.dims();
+        let x = x.reshape([b, r * c]);
+        // BatchNorm over features: [B, F] -> [B, F, 1] for the norm, back after.
+        let norm = |n: &BatchNorm, x: Tensor<2>| {
+            let [b, f] = x.dims();
+            n.forward(x.reshape([b, f, 1])).reshape([b, f])
+        };
+        let x = self.drop.forward(relu(norm(&self.b1, self.fc1.forward(x))));
+        let x = self.drop.forward(relu(norm(&self.b2, self.fc2.forward(x))));
+        self.fc3.forward(x)
+    }
+}

@@ -1,0 +1,31 @@
+//! Genre models on burn (flex backend) behind a narrow interface.
+//!
+//! - [`arch`]: the five families (`cnn`, `resnet`, `lstm`, `crnn`, `features` MLP). Every model
+//!   takes a batch `[B, rows, cols]` (feature x frame windows) and returns logits `[B, classes]`;
+//!   convolutional ones split into `features` (the last conv block, for Grad-CAM) and `head`.
+//! - [`net::Net`]: one enum over the families: forward, save/load (safetensors), eval mode.
+//! - [`train`]: the training loop (Adam/AdamW, cosine schedule, early stopping, best checkpoint,
+//!   class weights, augmentation, resumable checkpoints).
+//! - [`metrics`]: segment/track accuracy, per-class P/R/F1, confusion, top-k, ROC/PR-AUC.
+//! - [`card`]: the model card saved beside the weights (labels, features, normalisation, scores).
+
+pub mod arch;
+pub mod card;
+pub mod data;
+pub mod device;
+pub mod metrics;
+pub mod net;
+pub mod train;
+
+pub use card::ModelCard;
+pub use net::Net;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{path}: {msg}")]
+    File { path: std::path::PathBuf, msg: String },
+}
+
+pub type Result<T> = std::result::Result<T, ModelError>;

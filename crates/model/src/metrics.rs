@@ -1,0 +1,164 @@
+//! Scores: accuracy, top-k, confusion matrix, per-class precision/recall/F1, macro-F1, and for
+//! multi-label data per-tag ROC-AUC and PR-AUC. Plain Rust over probability rows.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClassScore {
+    pub class: String,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub support: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Scores {
+    pub n: usize,
+    pub accuracy: f64,
+    pub top_k: Vec<(usize, f64)>,
+    pub macro_f1: f64,
+    pub per_class: Vec<ClassScore>,
+    /// `confusion[true][predicted]`.
+    pub confusion: Vec<Vec<usize>>,
+}
+
+pub fn argmax(p: &[f32]) -> usize {
+    p.iter().enumerate().fold(0, |b, (i, &v)| if v > p[b] { i } else { b })
+}
+
+/// Single-label scores of probability rows against true classes.
+pub fn single_label(probs: &[Vec<f32>], truth: &[usize], classes: &[String]) -> Scores {
+    let c = classes.len();
+    let mut confusion = vec![vec![0usize; c]; c];
+    for (p, &t) in probs.iter().zip(truth) {
+        confusion[t][argmax(p)] += 1;
+    }
+    let n = truth.len();
+    let correct: usize = (0..c).map(|i| confusion[i][i]).sum();
+    let per_class: Vec<ClassScore> = (0..c)
+        .map(|i| {
+            let tp = confusion[i][i] as f64;
+            let predicted: usize = (0..c).map(|t| confusion[t][i]).sum();
+            let support: usize = confusion[i].iter().sum();
+            let precision = if predicted > 0 { tp / predicted as f64 } else { 0.0 };
+            let recall = if support > 0 { tp / support as f64 } else { 0.0 };
+            let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+            ClassScore { class: classes[i].clone(), precision, recall, f1, support }
+        })
+        .collect();
+    let present: Vec<&ClassScore> = per_class.iter().filter(|s| s.support > 0).collect();
+    let macro_f1 = present.iter().map(|s| s.f1).sum::<f64>() / present.len().max(1) as f64;
+    let top_k = [1usize, 3].iter().filter(|&&k| k <= c).map(|&k| (k, top_k_accuracy(probs, truth, k))).collect();
+    Scores { n, accuracy: correct as f64 / n.max(1) as f64, top_k, macro_f1, per_class, confusion }
+}
+
+pub fn top_k_accuracy(probs: &[Vec<f32>], truth: &[usize], k: usize) -> f64 {
+    let hits = probs
+        .iter()
+        .zip(truth)
+        .filter(|(p, &t)| p.iter().filter(|&&v| v > p[t]).count() < k)
+        .count();
+    hits as f64 / truth.len().max(1) as f64
+}
+
+/// Area under the ROC curve (probability that a random positive outranks a random negative,
+/// ties counted half). `None` when a side is empty.
+pub fn roc_auc(scores: &[f32], positive: &[bool]) -> Option<f64> {
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let (n_pos, n_neg) = (positive.iter().filter(|&&p| p).count(), positive.iter().filter(|&&p| !p).count());
+    if n_pos == 0 || n_neg == 0 {
+        return None;
+    }
+    // Mann-Whitney U with average ranks for ties.
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        rank_sum += (i..=j).filter(|&k| positive[idx[k]]).count() as f64 * avg;
+        i = j + 1;
+    }
+    Some((rank_sum - (n_pos * (n_pos + 1)) as f64 / 2.0) / (n_pos * n_neg) as f64)
+}
+
+/// Average precision (area under the precision-recall curve, step-wise as scikit-learn).
+pub fn pr_auc(scores: &[f32], positive: &[bool]) -> Option<f64> {
+    let n_pos = positive.iter().filter(|&&p| p).count();
+    if n_pos == 0 {
+        return None;
+    }
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut tp, mut ap, mut seen) = (0usize, 0.0, 0usize);
+    let mut k = 0;
+    while k < idx.len() {
+        let mut j = k;
+        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[k]] {
+            j += 1;
+        }
+        let new_tp = (k..=j).filter(|&m| positive[idx[m]]).count();
+        seen += j - k + 1;
+        if new_tp > 0 {
+            tp += new_tp;
+            ap += (new_tp as f64 / n_pos as f64) * (tp as f64 / seen as f64);
+        }
+        k = j + 1;
+    }
+    Some(ap)
+}
+
+/// Per-tag ROC-AUC and PR-AUC for multi-label data: `(tag, roc, pr)`.
+pub fn multi_label(probs: &[Vec<f32>], truth: &[Vec<usize>], classes: &[String]) -> Vec<(String, Option<f64>, Option<f64>)> {
+    (0..classes.len())
+        .map(|c| {
+            let s: Vec<f32> = probs.iter().map(|p| p[c]).collect();
+            let pos: Vec<bool> = truth.iter().map(|t| t.contains(&c)).collect();
+            (classes[c].clone(), roc_auc(&s, &pos), pr_auc(&s, &pos))
+        })
+        .collect()
+}
+
+/// Mean of probability rows (a track's windows -> the track's probabilities).
+pub fn mean_rows(rows: &[&[f32]]) -> Vec<f32> {
+    let mut m = vec![0.0f32; rows.first().map(|r| r.len()).unwrap_or(0)];
+    for r in rows {
+        for (a, v) in m.iter_mut().zip(r.iter()) {
+            *a += v;
+        }
+    }
+    let n = rows.len().max(1) as f32;
+    m.iter_mut().for_each(|v| *v /= n);
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_of_a_known_confusion() {
+        let classes: Vec<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
+        let probs = vec![vec![0.9, 0.1], vec![0.2, 0.8], vec![0.6, 0.4], vec![0.3, 0.7]];
+        let truth = vec![0, 1, 1, 1];
+        let s = single_label(&probs, &truth, &classes);
+        assert_eq!(s.confusion, vec![vec![1, 0], vec![1, 2]]);
+        assert!((s.accuracy - 0.75).abs() < 1e-12);
+        assert!((s.per_class[0].precision - 0.5).abs() < 1e-12);
+        assert!((s.per_class[1].recall - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn auc_of_perfect_random_and_inverted_rankings() {
+        let pos = [true, true, false, false];
+        assert_eq!(roc_auc(&[0.9, 0.8, 0.2, 0.1], &pos), Some(1.0));
+        assert_eq!(roc_auc(&[0.1, 0.2, 0.8, 0.9], &pos), Some(0.0));
+        assert_eq!(roc_auc(&[0.5, 0.5, 0.5, 0.5], &pos), Some(0.5));
+        assert_eq!(pr_auc(&[0.9, 0.8, 0.2, 0.1], &pos), Some(1.0));
+        assert_eq!(roc_auc(&[0.1], &[true]), None);
+    }
+}
