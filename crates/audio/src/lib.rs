@@ -12,8 +12,8 @@ pub mod resample;
 pub mod silence;
 pub mod stream;
 pub mod synth;
-pub mod window;
 pub mod wav;
+pub mod window;
 
 pub use error::{AudioError, Result};
 pub use stream::{load, AudioStream, LoadOptions};

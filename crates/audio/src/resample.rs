@@ -41,7 +41,9 @@ pub struct StreamResampler {
 impl StreamResampler {
     pub fn new(from: u32, to: u32) -> Result<Self> {
         if from == 0 || to == 0 {
-            return Err(AudioError::Resample(format!("invalid rates {from} -> {to}")));
+            return Err(AudioError::Resample(format!(
+                "invalid rates {from} -> {to}"
+            )));
         }
         let inner = if from == to {
             None
@@ -52,7 +54,14 @@ impl StreamResampler {
             )
         };
         let delay_left = inner.as_ref().map(|r| r.output_delay()).unwrap_or(0);
-        Ok(Self { inner, pending: Vec::new(), delay_left, ratio: to as f64 / from as f64, consumed_in: 0, produced_out: 0 })
+        Ok(Self {
+            inner,
+            pending: Vec::new(),
+            delay_left,
+            ratio: to as f64 / from as f64,
+            consumed_in: 0,
+            produced_out: 0,
+        })
     }
 
     /// Feed input; returns whatever output is ready.
@@ -74,13 +83,19 @@ impl StreamResampler {
             out.extend_from_slice(&res[0]);
         }
         self.pending.drain(..start);
-        Ok(trim_delay(out, &mut self.delay_left, &mut self.produced_out))
+        Ok(trim_delay(
+            out,
+            &mut self.delay_left,
+            &mut self.produced_out,
+        ))
     }
 
     /// Flush the tail: returns the last samples, so that the total output length is
     /// `ceil(input_len * to / from)` (soxr/librosa's length).
     pub fn finish(&mut self) -> Result<Vec<f32>> {
-        let Some(rs) = self.inner.as_mut() else { return Ok(Vec::new()) };
+        let Some(rs) = self.inner.as_mut() else {
+            return Ok(Vec::new());
+        };
         let expected = (self.consumed_in as f64 * self.ratio).ceil() as u64;
         let mut pending = std::mem::take(&mut self.pending);
         let mut out = Vec::new();
@@ -89,10 +104,20 @@ impl StreamResampler {
             if self.produced_out >= expected {
                 break;
             }
-            let input = if pending.is_empty() { None } else { Some([&pending[..]]) };
-            let res = rs.process_partial(input.as_ref().map(|a| &a[..]), None).map_err(|e| AudioError::Resample(e.to_string()))?;
+            let input = if pending.is_empty() {
+                None
+            } else {
+                Some([&pending[..]])
+            };
+            let res = rs
+                .process_partial(input.as_ref().map(|a| &a[..]), None)
+                .map_err(|e| AudioError::Resample(e.to_string()))?;
             pending.clear();
-            out.extend(trim_delay(res.into_iter().next().unwrap_or_default(), &mut self.delay_left, &mut self.produced_out));
+            out.extend(trim_delay(
+                res.into_iter().next().unwrap_or_default(),
+                &mut self.delay_left,
+                &mut self.produced_out,
+            ));
         }
         let surplus = self.produced_out.saturating_sub(expected) as usize;
         out.truncate(out.len().saturating_sub(surplus));

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 pub const AUDIO_EXTENSIONS: [&str; 8] = ["wav", "flac", "mp3", "ogg", "oga", "m4a", "aac", "mp4"];
 
 pub fn is_audio(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// Expand folders recursively (sorted, so runs are reproducible); keep files as given.

@@ -36,6 +36,24 @@ enum Command {
     Predict(tell::PredictArgs),
     /// Measure decoding and feature extraction speed (x realtime, 1 thread and all threads).
     Bench(bench::BenchArgs),
+    /// Write a synthetic genre data set (one folder per genre of generated WAV clips) for demos and tests.
+    Synth(SynthArgs),
+}
+
+#[derive(clap::Args)]
+struct SynthArgs {
+    /// Output folder (created).
+    out: std::path::PathBuf,
+    /// Number of genres (at most 6).
+    #[arg(long, default_value_t = 6)]
+    classes: usize,
+    #[arg(long, default_value_t = 10)]
+    per_class: usize,
+    /// Seconds per clip.
+    #[arg(long, default_value_t = 6.0)]
+    secs: f64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 fn main() -> ExitCode {
@@ -46,6 +64,19 @@ fn main() -> ExitCode {
         Command::Eval(a) => judge::run(a),
         Command::Predict(a) => tell::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Synth(a) => genre_audio::synth::write_genre_folder(
+            &a.out,
+            a.classes,
+            a.per_class,
+            a.secs,
+            22050,
+            a.seed,
+        )
+        .map(|files| {
+            eprintln!("{} clips written to {}", files.len(), a.out.display());
+            ExitCode::SUCCESS
+        })
+        .map_err(anyhow::Error::from),
     };
     match result {
         Ok(code) => code,

@@ -71,7 +71,13 @@ struct Prediction {
 
 /// Windows of one file: (start s, end s, features).
 fn file_windows(path: &Path, spec: &FeatureSpec) -> Result<Vec<(f64, f64, Vec<f32>)>> {
-    let audio = load(path, LoadOptions { sr: Some(spec.sr), ..LoadOptions::default() })?;
+    let audio = load(
+        path,
+        LoadOptions {
+            sr: Some(spec.sr),
+            ..LoadOptions::default()
+        },
+    )?;
     let y = &audio.samples;
     if y.is_empty() {
         anyhow::bail!("{}: no audio samples", path.display());
@@ -80,13 +86,17 @@ fn file_windows(path: &Path, spec: &FeatureSpec) -> Result<Vec<(f64, f64, Vec<f3
     let sr = spec.sr as f64;
     if spec.kind == FeatureKind::Gtzan57 && y.len() < len {
         // Clip-level statistics of a short clip: computed on the clip itself, not on padding.
-        let f = spec.extract(y).with_context(|| path.display().to_string())?;
+        let f = spec
+            .extract(y)
+            .with_context(|| path.display().to_string())?;
         return Ok(vec![(0.0, y.len() as f64 / sr, f)]);
     }
     window_starts(y.len(), len, hop)
         .into_par_iter()
         .map(|s| {
-            let f = spec.extract(&window_padded(y, s, len)).with_context(|| path.display().to_string())?;
+            let f = spec
+                .extract(&window_padded(y, s, len))
+                .with_context(|| path.display().to_string())?;
             Ok((s as f64 / sr, ((s + len).min(y.len())) as f64 / sr, f))
         })
         .collect()
@@ -106,20 +116,36 @@ fn classify(card: &ModelCard, net: &Net, windows: Vec<Vec<f32>>) -> Vec<Vec<f32>
 fn top_k(card: &ModelCard, p: &[f32], k: usize) -> Vec<(String, f32)> {
     let mut idx: Vec<usize> = (0..p.len()).collect();
     idx.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
-    idx.into_iter().take(k).map(|i| (card.classes[i].clone(), p[i])).collect()
+    idx.into_iter()
+        .take(k)
+        .map(|i| (card.classes[i].clone(), p[i]))
+        .collect()
 }
 
 pub fn run(a: PredictArgs) -> Result<ExitCode> {
     let (card, net) = load_model(a.model.as_deref())?;
-    let spec: FeatureSpec = serde_json::from_value(card.features.clone()).context("model card features")?;
+    let spec: FeatureSpec =
+        serde_json::from_value(card.features.clone()).context("model card features")?;
     let mut preds = Vec::new();
     let mut failures = Vec::new();
     if let Some(table) = &a.features {
         let ds = Dataset::from_feature_table(table)?;
         if ds.feature_names.len() != card.arch.rows * card.arch.cols {
-            anyhow::bail!("{} has {} feature columns, the model takes {}", table.display(), ds.feature_names.len(), card.arch.rows);
+            anyhow::bail!(
+                "{} has {} feature columns, the model takes {}",
+                table.display(),
+                ds.feature_names.len(),
+                card.arch.rows
+            );
         }
-        let probs = classify(&card, &net, ds.tracks.iter().map(|t| t.features.clone().unwrap_or_default()).collect());
+        let probs = classify(
+            &card,
+            &net,
+            ds.tracks
+                .iter()
+                .map(|t| t.features.clone().unwrap_or_default())
+                .collect(),
+        );
         for (t, p) in ds.tracks.iter().zip(probs) {
             preds.push(Prediction {
                 file: t.path.display().to_string(),
@@ -137,16 +163,33 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
         // Features of one file in parallel, then one batched forward pass (the model is loaded once).
         match file_windows(f, &spec) {
             Ok(w) => {
-                let (times, feats): (Vec<(f64, f64)>, Vec<Vec<f32>>) = w.into_iter().map(|(s, e, x)| ((s, e), x)).unzip();
+                let (times, feats): (Vec<(f64, f64)>, Vec<Vec<f32>>) =
+                    w.into_iter().map(|(s, e, x)| ((s, e), x)).unzip();
                 let probs = classify(&card, &net, feats);
                 let rows: Vec<&[f32]> = probs.iter().map(|p| p.as_slice()).collect();
                 let mean = mean_rows(&rows);
                 let segments = if a.segments || a.json || a.csv {
-                    times.iter().zip(&probs).map(|(&(start, end), p)| Segment { start, end, genre: card.classes[argmax(p)].clone(), probabilities: p.clone() }).collect()
+                    times
+                        .iter()
+                        .zip(&probs)
+                        .map(|(&(start, end), p)| Segment {
+                            start,
+                            end,
+                            genre: card.classes[argmax(p)].clone(),
+                            probabilities: p.clone(),
+                        })
+                        .collect()
                 } else {
                     Vec::new()
                 };
-                preds.push(Prediction { file: f.display().to_string(), genre: card.classes[argmax(&mean)].clone(), top: top_k(&card, &mean, a.top_k), probabilities: mean, segments, label: None });
+                preds.push(Prediction {
+                    file: f.display().to_string(),
+                    genre: card.classes[argmax(&mean)].clone(),
+                    top: top_k(&card, &mean, a.top_k),
+                    probabilities: mean,
+                    segments,
+                    label: None,
+                });
             }
             Err(e) => failures.push(format!("{e:#}")),
         }
@@ -169,17 +212,39 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
 
 fn print_predictions(a: &PredictArgs, card: &ModelCard, preds: &[Prediction]) -> Result<()> {
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "classes": card.classes, "predictions": preds }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "classes": card.classes, "predictions": preds })
+            )?
+        );
         return Ok(());
     }
     if a.csv {
         let mut w = csv::Writer::from_writer(std::io::stdout());
-        let mut header = vec!["file".to_string(), "start".into(), "end".into(), "genre".into()];
+        let mut header = vec![
+            "file".to_string(),
+            "start".into(),
+            "end".into(),
+            "genre".into(),
+        ];
         header.extend(card.classes.iter().cloned());
         w.write_record(&header)?;
         for p in preds {
-            let mut rows = vec![("".to_string(), "".to_string(), p.genre.clone(), &p.probabilities)];
-            rows.extend(p.segments.iter().map(|s| (format!("{:.2}", s.start), format!("{:.2}", s.end), s.genre.clone(), &s.probabilities)));
+            let mut rows = vec![(
+                "".to_string(),
+                "".to_string(),
+                p.genre.clone(),
+                &p.probabilities,
+            )];
+            rows.extend(p.segments.iter().map(|s| {
+                (
+                    format!("{:.2}", s.start),
+                    format!("{:.2}", s.end),
+                    s.genre.clone(),
+                    &s.probabilities,
+                )
+            }));
             for (s, e, g, probs) in rows {
                 let mut rec = vec![p.file.clone(), s, e, g];
                 rec.extend(probs.iter().map(|v| format!("{v:.4}")));
@@ -191,20 +256,37 @@ fn print_predictions(a: &PredictArgs, card: &ModelCard, preds: &[Prediction]) ->
     }
     let mut correct = 0;
     for p in preds {
-        let top: Vec<String> = p.top.iter().map(|(g, v)| format!("{g} {:.1}%", v * 100.0)).collect();
-        let label = p.label.as_ref().map(|l| format!("   (label: {l})")).unwrap_or_default();
+        let top: Vec<String> = p
+            .top
+            .iter()
+            .map(|(g, v)| format!("{g} {:.1}%", v * 100.0))
+            .collect();
+        let label = p
+            .label
+            .as_ref()
+            .map(|l| format!("   (label: {l})"))
+            .unwrap_or_default();
         correct += p.label.as_ref().is_some_and(|l| *l == p.genre) as usize;
         println!("{}: {}{label}", p.file, top.join(", "));
         if a.segments {
             for s in &p.segments {
                 let i = argmax(&s.probabilities);
-                println!("  {:>7.2}-{:<7.2} s  {:<10} {:>5.1}%", s.start, s.end, s.genre, s.probabilities[i] * 100.0);
+                println!(
+                    "  {:>7.2}-{:<7.2} s  {:<10} {:>5.1}%",
+                    s.start,
+                    s.end,
+                    s.genre,
+                    s.probabilities[i] * 100.0
+                );
             }
         }
     }
     let labelled = preds.iter().filter(|p| p.label.is_some()).count();
     if labelled > 0 {
-        eprintln!("{correct}/{labelled} rows match their label ({:.1}%)", 100.0 * correct as f64 / labelled as f64);
+        eprintln!(
+            "{correct}/{labelled} rows match their label ({:.1}%)",
+            100.0 * correct as f64 / labelled as f64
+        );
     }
     Ok(())
 }

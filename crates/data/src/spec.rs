@@ -34,12 +34,28 @@ pub struct FeatureSpec {
 
 impl FeatureSpec {
     pub fn new(kind: FeatureKind, window_secs: f64, window_hop_secs: f64) -> Self {
-        Self { kind, sr: 22050, n_fft: 2048, hop: 512, n_mels: 128, n_mfcc: 20, window_secs, window_hop_secs }
+        Self {
+            kind,
+            sr: 22050,
+            n_fft: 2048,
+            hop: 512,
+            n_mels: 128,
+            n_mfcc: 20,
+            window_secs,
+            window_hop_secs,
+        }
     }
 
     /// Stable identifier of this spec (changes whenever any parameter changes).
     pub fn key(&self) -> String {
-        format!("{:016x}", crate::hash::fnv1a64(serde_json::to_string(self).expect("spec serialises").as_bytes()))
+        format!(
+            "{:016x}",
+            crate::hash::fnv1a64(
+                serde_json::to_string(self)
+                    .expect("spec serialises")
+                    .as_bytes()
+            )
+        )
     }
 
     pub fn windowing(&self) -> Windowing {
@@ -59,8 +75,17 @@ impl FeatureSpec {
 
     fn mel_params(&self) -> MelSpecParams {
         MelSpecParams {
-            stft: StftParams { n_fft: self.n_fft, hop: self.hop, center: true },
-            mel: MelParams { sr: self.sr, n_fft: self.n_fft, n_mels: self.n_mels, ..MelParams::default() },
+            stft: StftParams {
+                n_fft: self.n_fft,
+                hop: self.hop,
+                center: true,
+            },
+            mel: MelParams {
+                sr: self.sr,
+                n_fft: self.n_fft,
+                n_mels: self.n_mels,
+                ..MelParams::default()
+            },
             power: 2.0,
         }
     }
@@ -77,7 +102,10 @@ impl FeatureSpec {
                     m.data
                 }
             }
-            FeatureKind::Gtzan57 => gtzan57(window, self.sr)?.into_iter().map(|v| v as f32).collect(),
+            FeatureKind::Gtzan57 => gtzan57(window, self.sr)?
+                .into_iter()
+                .map(|v| v as f32)
+                .collect(),
         })
     }
 }

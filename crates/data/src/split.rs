@@ -45,16 +45,31 @@ fn read_list(path: &Path) -> Result<HashSet<String>> {
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| Path::new(l).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
+        .map(|l| {
+            Path::new(l)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
         .collect())
 }
 
 impl Split {
     /// From list files; tracks in no list are left out. Fails if a list names nothing present.
-    pub fn from_lists(ds: &Dataset, train: &Path, valid: &Path, test: Option<&Path>) -> Result<Self> {
+    pub fn from_lists(
+        ds: &Dataset,
+        train: &Path,
+        valid: &Path,
+        test: Option<&Path>,
+    ) -> Result<Self> {
         let (tr, va) = (read_list(train)?, read_list(valid)?);
         let te = test.map(read_list).transpose()?.unwrap_or_default();
-        let mut s = Split { kind: SplitKind::List, train: vec![], valid: vec![], test: vec![] };
+        let mut s = Split {
+            kind: SplitKind::List,
+            train: vec![],
+            valid: vec![],
+            test: vec![],
+        };
         for (i, t) in ds.tracks.iter().enumerate() {
             let stem = t.stem();
             if tr.contains(&stem) {
@@ -90,15 +105,32 @@ impl Split {
             by_class.entry(label).or_default().push(g);
         }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut s = Split { kind: SplitKind::Grouped, train: vec![], valid: vec![], test: vec![] };
+        let mut s = Split {
+            kind: SplitKind::Grouped,
+            train: vec![],
+            valid: vec![],
+            test: vec![],
+        };
         for (_, mut gs) in by_class {
             gs.shuffle(&mut rng);
             let n = gs.len();
-            let at_least = |frac: f64| if n >= 3 && frac > 0.0 { ((n as f64 * frac).round() as usize).max(1) } else { (n as f64 * frac).round() as usize };
+            let at_least = |frac: f64| {
+                if n >= 3 && frac > 0.0 {
+                    ((n as f64 * frac).round() as usize).max(1)
+                } else {
+                    (n as f64 * frac).round() as usize
+                }
+            };
             let n_test = at_least(test_frac);
             let n_valid = at_least(valid_frac).min(n - n_test);
             for (k, g) in gs.into_iter().enumerate() {
-                let side = if k < n_test { &mut s.test } else if k < n_test + n_valid { &mut s.valid } else { &mut s.train };
+                let side = if k < n_test {
+                    &mut s.test
+                } else if k < n_test + n_valid {
+                    &mut s.valid
+                } else {
+                    &mut s.train
+                };
                 side.extend(&groups[g]);
             }
         }
@@ -113,15 +145,24 @@ impl Split {
     pub fn check(&self, ds: &Dataset) -> Result<()> {
         let mut side_of_track: HashMap<usize, &str> = HashMap::new();
         let mut side_of_group: HashMap<&str, &str> = HashMap::new();
-        for (name, side) in [("train", &self.train), ("valid", &self.valid), ("test", &self.test)] {
+        for (name, side) in [
+            ("train", &self.train),
+            ("valid", &self.valid),
+            ("test", &self.test),
+        ] {
             for &i in side {
                 if let Some(prev) = side_of_track.insert(i, name) {
-                    return Err(DataError::Invalid(format!("leak: {} is in {prev} and {name}", ds.tracks[i].path.display())));
+                    return Err(DataError::Invalid(format!(
+                        "leak: {} is in {prev} and {name}",
+                        ds.tracks[i].path.display()
+                    )));
                 }
                 let g = ds.tracks[i].group.as_str();
                 if let Some(prev) = side_of_group.insert(g, name) {
                     if prev != name {
-                        return Err(DataError::Invalid(format!("leak: group '{g}' is in {prev} and {name}")));
+                        return Err(DataError::Invalid(format!(
+                            "leak: group '{g}' is in {prev} and {name}"
+                        )));
                     }
                 }
             }

@@ -7,7 +7,14 @@ use crate::{Array2, TINY_F32};
 /// `librosa.piptrack(S=S, sr, fmin=150, fmax=4000, threshold=0.1)` on a `[bin, frame]`
 /// spectrogram: returns the (pitch, magnitude) of every peak as sparse triples
 /// `(bin, frame, pitch_hz, mag)`; every other cell of librosa's dense output is zero.
-pub fn piptrack(s: &Array2, sr: u32, n_fft: usize, fmin: f64, fmax: f64, threshold: f32) -> Vec<(usize, usize, f32, f32)> {
+pub fn piptrack(
+    s: &Array2,
+    sr: u32,
+    n_fft: usize,
+    fmin: f64,
+    fmax: f64,
+    threshold: f32,
+) -> Vec<(usize, usize, f32, f32)> {
     let (n_bins, n_frames) = (s.rows, s.cols);
     let fmax = fmax.min(sr as f64 / 2.0);
     let freqs = fft_frequencies(sr, n_fft);
@@ -50,7 +57,8 @@ pub fn pitch_tuning(freqs: &[f32], resolution: f64, bins_per_octave: usize) -> f
         .iter()
         .filter(|&&f| f > 0.0)
         .map(|&f| {
-            let r = (bins_per_octave as f64 * hz_to_octs(f as f64, 0.0, bins_per_octave)).rem_euclid(1.0);
+            let r = (bins_per_octave as f64 * hz_to_octs(f as f64, 0.0, bins_per_octave))
+                .rem_euclid(1.0);
             if r >= 0.5 {
                 r - 1.0
             } else {
@@ -66,7 +74,8 @@ pub fn pitch_tuning(freqs: &[f32], resolution: f64, bins_per_octave: usize) -> f
     let mut counts = vec![0usize; n_bins];
     for r in residual {
         // np.histogram: uniform bins, last bin closed on the right.
-        let mut i = (((r - edges[0]) * n_bins as f64 / (edges[n_bins] - edges[0])) as isize).clamp(0, n_bins as isize - 1) as usize;
+        let mut i = (((r - edges[0]) * n_bins as f64 / (edges[n_bins] - edges[0])) as isize)
+            .clamp(0, n_bins as isize - 1) as usize;
         if r < edges[i] && i > 0 {
             i -= 1;
         } else if i + 1 < n_bins && r >= edges[i + 1] {
@@ -74,7 +83,10 @@ pub fn pitch_tuning(freqs: &[f32], resolution: f64, bins_per_octave: usize) -> f
         }
         counts[i] += 1;
     }
-    let best = counts.iter().enumerate().fold(0, |b, (i, &c)| if c > counts[b] { i } else { b });
+    let best = counts
+        .iter()
+        .enumerate()
+        .fold(0, |b, (i, &c)| if c > counts[b] { i } else { b });
     edges[best]
 }
 
@@ -87,6 +99,10 @@ pub fn estimate_tuning(s: &Array2, sr: u32, n_fft: usize, bins_per_octave: usize
     }
     let mut mags: Vec<f32> = positive.iter().map(|p| p.3).collect();
     let threshold = median(&mut mags);
-    let pitches: Vec<f32> = positive.iter().filter(|p| p.3 >= threshold).map(|p| p.2).collect();
+    let pitches: Vec<f32> = positive
+        .iter()
+        .filter(|p| p.3 >= threshold)
+        .map(|p| p.2)
+        .collect();
     pitch_tuning(&pitches, 0.01, bins_per_octave)
 }

@@ -16,7 +16,11 @@ fn gtzan_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
         .join("data/gtzan");
-    assert!(dir.join("features_30_sec.csv").exists(), "GTZAN data missing at {} (set GENRE_SHARED)", dir.display());
+    assert!(
+        dir.join("features_30_sec.csv").exists(),
+        "GTZAN data missing at {} (set GENRE_SHARED)",
+        dir.display()
+    );
     dir
 }
 
@@ -29,8 +33,15 @@ fn read_table(path: &std::path::Path) -> HashMap<String, HashMap<String, f64>> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let cells: Vec<&str> = l.split(',').collect();
-            let stem = cells[0].trim_end_matches(".wav").trim_end_matches(".flac").to_string();
-            let row = header.iter().zip(&cells).filter_map(|(h, c)| c.parse::<f64>().ok().map(|v| (h.to_string(), v))).collect();
+            let stem = cells[0]
+                .trim_end_matches(".wav")
+                .trim_end_matches(".flac")
+                .to_string();
+            let row = header
+                .iter()
+                .zip(&cells)
+                .filter_map(|(h, c)| c.parse::<f64>().ok().map(|v| (h.to_string(), v)))
+                .collect();
             (stem, row)
         })
         .collect()
@@ -39,7 +50,11 @@ fn read_table(path: &std::path::Path) -> HashMap<String, HashMap<String, f64>> {
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 #[test]
@@ -48,7 +63,11 @@ fn gtzan57_matches_the_feature_table_on_real_music() {
     let table = read_table(&dir.join("features_30_sec.csv"));
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("audio"))
         .unwrap()
-        .flat_map(|g| std::fs::read_dir(g.unwrap().path()).unwrap().map(|f| f.unwrap().path()))
+        .flat_map(|g| {
+            std::fs::read_dir(g.unwrap().path())
+                .unwrap()
+                .map(|f| f.unwrap().path())
+        })
         .filter(|p| p.extension().is_some_and(|e| e == "flac"))
         .collect();
     files.sort();
@@ -57,7 +76,10 @@ fn gtzan57_matches_the_feature_table_on_real_music() {
         .par_iter()
         .map(|p| {
             let audio = load(p, LoadOptions::default()).unwrap();
-            (p.file_stem().unwrap().to_string_lossy().into_owned(), gtzan57(&audio.samples, audio.sr).unwrap())
+            (
+                p.file_stem().unwrap().to_string_lossy().into_owned(),
+                gtzan57(&audio.samples, audio.sr).unwrap(),
+            )
         })
         .collect();
     let names = gtzan57_names();
@@ -68,11 +90,22 @@ fn gtzan57_matches_the_feature_table_on_real_music() {
             .iter()
             .map(|(stem, v)| {
                 let t = table[stem][name];
-                if name == "harmony_mean" || name == "perceptr_mean" { (v[j] - t).abs() } else { (v[j] - t).abs() / t.abs().max(1e-12) }
+                if name == "harmony_mean" || name == "perceptr_mean" {
+                    (v[j] - t).abs()
+                } else {
+                    (v[j] - t).abs() / t.abs().max(1e-12)
+                }
             })
             .collect();
-        let (med, worst) = (median(errs.clone()), errs.iter().copied().fold(0.0, f64::max));
-        let kind = if name.ends_with("harmony_mean") || name == "perceptr_mean" { "abs" } else { "rel" };
+        let (med, worst) = (
+            median(errs.clone()),
+            errs.iter().copied().fold(0.0, f64::max),
+        );
+        let kind = if name.ends_with("harmony_mean") || name == "perceptr_mean" {
+            "abs"
+        } else {
+            "rel"
+        };
         println!("{name:<26} {med:>12.3e} {worst:>12.3e} ({kind})");
         let ok = match name.as_str() {
             "tempo" => true, // checked against librosa 0.11 below
@@ -83,13 +116,22 @@ fn gtzan57_matches_the_feature_table_on_real_music() {
             failures.push(name.clone());
         }
     }
-    let librosa = read_table(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/gtzan57_librosa011.csv"));
+    let librosa = read_table(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/gtzan57_librosa011.csv"),
+    );
     let tempo_j = names.iter().position(|n| n == "tempo").unwrap();
     let same = |reference: &HashMap<String, HashMap<String, f64>>| {
-        ours.iter().filter(|(stem, v)| (v[tempo_j] - reference[stem]["tempo"]).abs() < 1e-3).count()
+        ours.iter()
+            .filter(|(stem, v)| (v[tempo_j] - reference[stem]["tempo"]).abs() < 1e-3)
+            .count()
     };
     let (vs_librosa, vs_table) = (same(&librosa), same(&table));
-    println!("tempo equal to librosa 0.11 on {vs_librosa}/101 clips, to the table on {vs_table}/101");
+    println!(
+        "tempo equal to librosa 0.11 on {vs_librosa}/101 clips, to the table on {vs_table}/101"
+    );
     assert!(failures.is_empty(), "columns off target: {failures:?}");
-    assert!(vs_librosa * 10 >= 101 * 9, "tempo matches librosa 0.11 on only {vs_librosa}/101 clips");
+    assert!(
+        vs_librosa * 10 >= 101 * 9,
+        "tempo matches librosa 0.11 on only {vs_librosa}/101 clips"
+    );
 }

@@ -25,7 +25,10 @@ pub enum ModelError {
     #[error("{0}")]
     Invalid(String),
     #[error("{path}: {msg}")]
-    File { path: std::path::PathBuf, msg: String },
+    File {
+        path: std::path::PathBuf,
+        msg: String,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, ModelError>;

@@ -24,7 +24,9 @@ pub struct Scores {
 }
 
 pub fn argmax(p: &[f32]) -> usize {
-    p.iter().enumerate().fold(0, |b, (i, &v)| if v > p[b] { i } else { b })
+    p.iter()
+        .enumerate()
+        .fold(0, |b, (i, &v)| if v > p[b] { i } else { b })
 }
 
 /// Single-label scores of probability rows against true classes.
@@ -41,16 +43,45 @@ pub fn single_label(probs: &[Vec<f32>], truth: &[usize], classes: &[String]) -> 
             let tp = confusion[i][i] as f64;
             let predicted: usize = (0..c).map(|t| confusion[t][i]).sum();
             let support: usize = confusion[i].iter().sum();
-            let precision = if predicted > 0 { tp / predicted as f64 } else { 0.0 };
-            let recall = if support > 0 { tp / support as f64 } else { 0.0 };
-            let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
-            ClassScore { class: classes[i].clone(), precision, recall, f1, support }
+            let precision = if predicted > 0 {
+                tp / predicted as f64
+            } else {
+                0.0
+            };
+            let recall = if support > 0 {
+                tp / support as f64
+            } else {
+                0.0
+            };
+            let f1 = if precision + recall > 0.0 {
+                2.0 * precision * recall / (precision + recall)
+            } else {
+                0.0
+            };
+            ClassScore {
+                class: classes[i].clone(),
+                precision,
+                recall,
+                f1,
+                support,
+            }
         })
         .collect();
     let present: Vec<&ClassScore> = per_class.iter().filter(|s| s.support > 0).collect();
     let macro_f1 = present.iter().map(|s| s.f1).sum::<f64>() / present.len().max(1) as f64;
-    let top_k = [1usize, 3].iter().filter(|&&k| k <= c).map(|&k| (k, top_k_accuracy(probs, truth, k))).collect();
-    Scores { n, accuracy: correct as f64 / n.max(1) as f64, top_k, macro_f1, per_class, confusion }
+    let top_k = [1usize, 3]
+        .iter()
+        .filter(|&&k| k <= c)
+        .map(|&k| (k, top_k_accuracy(probs, truth, k)))
+        .collect();
+    Scores {
+        n,
+        accuracy: correct as f64 / n.max(1) as f64,
+        top_k,
+        macro_f1,
+        per_class,
+        confusion,
+    }
 }
 
 pub fn top_k_accuracy(probs: &[Vec<f32>], truth: &[usize], k: usize) -> f64 {
@@ -67,7 +98,10 @@ pub fn top_k_accuracy(probs: &[Vec<f32>], truth: &[usize], k: usize) -> f64 {
 pub fn roc_auc(scores: &[f32], positive: &[bool]) -> Option<f64> {
     let mut idx: Vec<usize> = (0..scores.len()).collect();
     idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    let (n_pos, n_neg) = (positive.iter().filter(|&&p| p).count(), positive.iter().filter(|&&p| !p).count());
+    let (n_pos, n_neg) = (
+        positive.iter().filter(|&&p| p).count(),
+        positive.iter().filter(|&&p| !p).count(),
+    );
     if n_pos == 0 || n_neg == 0 {
         return None;
     }
@@ -113,7 +147,11 @@ pub fn pr_auc(scores: &[f32], positive: &[bool]) -> Option<f64> {
 }
 
 /// Per-tag ROC-AUC and PR-AUC for multi-label data: `(tag, roc, pr)`.
-pub fn multi_label(probs: &[Vec<f32>], truth: &[Vec<usize>], classes: &[String]) -> Vec<(String, Option<f64>, Option<f64>)> {
+pub fn multi_label(
+    probs: &[Vec<f32>],
+    truth: &[Vec<usize>],
+    classes: &[String],
+) -> Vec<(String, Option<f64>, Option<f64>)> {
     (0..classes.len())
         .map(|c| {
             let s: Vec<f32> = probs.iter().map(|p| p[c]).collect();
@@ -143,7 +181,12 @@ mod tests {
     #[test]
     fn scores_of_a_known_confusion() {
         let classes: Vec<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
-        let probs = vec![vec![0.9, 0.1], vec![0.2, 0.8], vec![0.6, 0.4], vec![0.3, 0.7]];
+        let probs = vec![
+            vec![0.9, 0.1],
+            vec![0.2, 0.8],
+            vec![0.6, 0.4],
+            vec![0.3, 0.7],
+        ];
         let truth = vec![0, 1, 1, 1];
         let s = single_label(&probs, &truth, &classes);
         assert_eq!(s.confusion, vec![vec![1, 0], vec![1, 2]]);

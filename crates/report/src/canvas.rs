@@ -18,7 +18,9 @@ pub struct Canvas {
 
 impl Canvas {
     pub fn new(width: u32, height: u32, background: Color) -> Self {
-        Self { img: RgbImage::from_pixel(width, height, Rgb(background)) }
+        Self {
+            img: RgbImage::from_pixel(width, height, Rgb(background)),
+        }
     }
 
     pub fn width(&self) -> u32 {
@@ -50,7 +52,13 @@ impl Canvas {
         let (sx, sy) = (if x0 < x1 { 1 } else { -1 }, if y0 < y1 { 1 } else { -1 });
         let (mut x, mut y, mut err) = (x0, y0, dx + dy);
         loop {
-            self.fill_rect(x - thickness / 2, y - thickness / 2, thickness.max(1), thickness.max(1), c);
+            self.fill_rect(
+                x - thickness / 2,
+                y - thickness / 2,
+                thickness.max(1),
+                thickness.max(1),
+                c,
+            );
             if x == x1 && y == y1 {
                 break;
             }
@@ -69,7 +77,10 @@ impl Canvas {
     /// Text with its top-left corner at (x, y); each glyph is 8x8 pixels times `scale`.
     pub fn text(&mut self, x: i64, y: i64, s: &str, c: Color, scale: i64) {
         for (i, ch) in s.chars().enumerate() {
-            let glyph = font8x8::legacy::BASIC_LEGACY.get(ch as usize).copied().unwrap_or([0; 8]);
+            let glyph = font8x8::legacy::BASIC_LEGACY
+                .get(ch as usize)
+                .copied()
+                .unwrap_or([0; 8]);
             for (row, bits) in glyph.iter().enumerate() {
                 for col in 0..8 {
                     if bits >> col & 1 == 1 {
@@ -89,7 +100,10 @@ impl Canvas {
     /// Text rotated 90 degrees counter-clockwise (for vertical axis titles), bottom at `y`.
     pub fn text_vertical(&mut self, x: i64, y: i64, s: &str, c: Color, scale: i64) {
         for (i, ch) in s.chars().enumerate() {
-            let glyph = font8x8::legacy::BASIC_LEGACY.get(ch as usize).copied().unwrap_or([0; 8]);
+            let glyph = font8x8::legacy::BASIC_LEGACY
+                .get(ch as usize)
+                .copied()
+                .unwrap_or([0; 8]);
             for (row, bits) in glyph.iter().enumerate() {
                 for col in 0..8 {
                     if bits >> col & 1 == 1 {
@@ -103,7 +117,9 @@ impl Canvas {
     }
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        self.img.save(path).map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))
+        self.img
+            .save(path)
+            .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))
     }
 }
 
@@ -122,12 +138,20 @@ pub fn magma(t: f32) -> Color {
 
 /// White-to-blue map for matrices (confusion matrices), `t` in [0, 1].
 pub fn blues(t: f32) -> Color {
-    const STOPS: [[f32; 3]; 3] = [[247.0, 251.0, 255.0], [107.0, 174.0, 214.0], [8.0, 48.0, 107.0]];
+    const STOPS: [[f32; 3]; 3] = [
+        [247.0, 251.0, 255.0],
+        [107.0, 174.0, 214.0],
+        [8.0, 48.0, 107.0],
+    ];
     interpolate(&STOPS, t)
 }
 
 fn interpolate(stops: &[[f32; 3]], t: f32) -> Color {
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let pos = t * (stops.len() - 1) as f32;
     let i = (pos.floor() as usize).min(stops.len() - 2);
     let f = pos - i as f32;
