@@ -55,9 +55,11 @@ fn long_silences_are_removed_and_short_pauses_kept() {
     assert_eq!(spans.len(), 2, "spans: {spans:?}");
     let removed: usize = spans.iter().map(|(s, e)| e - s).sum();
     let removed_secs = removed as f64 / sr as f64;
+    // 3.5 s of gaps, plus the decayed tail of the drum hits before the 1.5 s gap (a kick falls
+    // below -60 dBFS within ~0.3 s), which is silence too.
     assert!(
-        (3.3..=3.5).contains(&removed_secs),
-        "removed {removed_secs:.3} s, expected ~3.5 s"
+        (3.45..=3.8).contains(&removed_secs),
+        "removed {removed_secs:.3} s, expected 3.5-3.8 s"
     );
     let y = remove_silence(&x, sr, &opts);
     assert_eq!(y.len(), x.len() - removed);
