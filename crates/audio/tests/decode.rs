@@ -6,27 +6,7 @@ use std::path::{Path, PathBuf};
 use genre_audio::synth::{harmonic_tone, tone};
 use genre_audio::wav::{write_wav, WavFormat};
 use genre_audio::{load, AudioStream, LoadOptions};
-
-fn shared_reference() -> PathBuf {
-    let dir = std::env::var_os("GENRE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-        .join("reference");
-    assert!(
-        dir.join("manifest.json").exists(),
-        "reference data missing at {} (set GENRE_SHARED)",
-        dir.display()
-    );
-    dir
-}
-
-fn read_f32(path: &Path) -> Vec<f32> {
-    std::fs::read(path)
-        .unwrap()
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
+use genre_testkit::{read_f32, reference_dir};
 
 /// Signal-to-noise ratio of `x` against `reference`, in dB.
 fn snr_db(x: &[f32], reference: &[f32]) -> f64 {
@@ -42,7 +22,7 @@ fn snr_db(x: &[f32], reference: &[f32]) -> f64 {
 
 #[test]
 fn wav_and_flac_decode_bit_exactly() {
-    let dir = shared_reference();
+    let dir = reference_dir();
     let y = read_f32(&dir.join("y.f32"));
     for name in ["clip30_22050_mono.wav", "clip30_22050_mono.flac"] {
         let a = load(&dir.join(name), LoadOptions::default()).unwrap();
@@ -53,7 +33,7 @@ fn wav_and_flac_decode_bit_exactly() {
 
 #[test]
 fn mp3_and_ogg_match_libsndfile() {
-    let dir = shared_reference();
+    let dir = reference_dir();
     for (name, reference, min_snr) in [
         ("clip30_22050_mono.mp3", "decoded_mp3_libsndfile.f32", 60.0),
         ("clip30_22050_mono.ogg", "decoded_ogg_libsndfile.f32", 60.0),
@@ -158,7 +138,7 @@ fn any_rate_and_channel_count_becomes_22050_mono() {
 
 #[test]
 fn resampling_44k_stereo_matches_soxr_in_the_pass_band() {
-    let dir = shared_reference();
+    let dir = reference_dir();
     let ours = load(&dir.join("song10_44100_stereo.wav"), LoadOptions::default()).unwrap();
     let soxr = read_f32(&dir.join("song10_resampled_22050_soxr_hq.f32"));
     assert_eq!(ours.samples.len(), soxr.len());
@@ -169,7 +149,7 @@ fn resampling_44k_stereo_matches_soxr_in_the_pass_band() {
 
 #[test]
 fn offset_and_duration_read_part_of_a_file() {
-    let dir = shared_reference();
+    let dir = reference_dir();
     let y = read_f32(&dir.join("y.f32"));
     for name in ["clip30_22050_mono.wav", "clip30_22050_mono.flac"] {
         let a = load(
@@ -207,7 +187,7 @@ fn offset_and_duration_read_part_of_a_file() {
 
 #[test]
 fn streaming_yields_the_same_samples_as_loading() {
-    let dir = shared_reference();
+    let dir = reference_dir();
     let path = dir.join("song10_44100_stereo.wav");
     let whole = load(&path, LoadOptions::default()).unwrap();
     let mut s = AudioStream::open(&path, LoadOptions::default()).unwrap();

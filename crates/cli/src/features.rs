@@ -8,11 +8,11 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use genre_audio::{load, AudioStream, LoadOptions};
 use genre_features::convert::{fft_frequencies, mel_frequencies};
-use genre_features::core::{power_to_db, spectrogram, DbRef, Frame, StftParams};
+use genre_features::core::{power_to_db, spectrogram, DbRef, Frame};
 use genre_features::feature::{
     chroma_stft, mel_projector, melspectrogram, mfcc_from_logmel, MelSpecParams,
 };
-use genre_features::filters::{MelNorm, MelParams};
+use genre_features::filters::MelNorm;
 use genre_features::gtzan::{gtzan57, gtzan57_names};
 use genre_features::stream::FrameStream;
 use genre_features::Array2;
@@ -122,27 +122,16 @@ impl FeaturesArgs {
     }
 
     fn mel_params(&self) -> MelSpecParams {
-        MelSpecParams {
-            stft: StftParams {
-                n_fft: self.n_fft,
-                hop: self.hop,
-                center: true,
-            },
-            mel: MelParams {
-                sr: self.sr,
-                n_fft: self.n_fft,
-                n_mels: self.n_mels,
-                fmin: self.fmin,
-                fmax: self.fmax,
-                htk: self.htk,
-                norm: if self.no_mel_norm {
-                    MelNorm::None
-                } else {
-                    MelNorm::Slaney
-                },
-            },
-            power: 2.0,
-        }
+        let mut p = MelSpecParams::new(self.sr, self.n_fft, self.hop, self.n_mels);
+        p.mel.fmin = self.fmin;
+        p.mel.fmax = self.fmax;
+        p.mel.htk = self.htk;
+        p.mel.norm = if self.no_mel_norm {
+            MelNorm::None
+        } else {
+            MelNorm::Slaney
+        };
+        p
     }
 
     fn db_ref(&self) -> DbRef {

@@ -1,9 +1,8 @@
 //! What a model sees: the feature kind, its parameters, and how tracks are cut into windows.
 
 use genre_audio::window::Windowing;
-use genre_features::core::{power_to_db_in_place, DbRef, StftParams};
+use genre_features::core::{power_to_db_in_place, DbRef};
 use genre_features::feature::{melspectrogram, mfcc_from_logmel, MelSpecParams};
-use genre_features::filters::MelParams;
 use genre_features::gtzan::gtzan57;
 use serde::{Deserialize, Serialize};
 
@@ -74,20 +73,7 @@ impl FeatureSpec {
     }
 
     fn mel_params(&self) -> MelSpecParams {
-        MelSpecParams {
-            stft: StftParams {
-                n_fft: self.n_fft,
-                hop: self.hop,
-                center: true,
-            },
-            mel: MelParams {
-                sr: self.sr,
-                n_fft: self.n_fft,
-                n_mels: self.n_mels,
-                ..MelParams::default()
-            },
-            power: 2.0,
-        }
+        MelSpecParams::new(self.sr, self.n_fft, self.hop, self.n_mels)
     }
 
     /// Features of one window of samples (exactly `window_secs` long), row-major `[rows, cols]`.

@@ -9,20 +9,8 @@ use std::path::PathBuf;
 
 use genre_audio::{load, LoadOptions};
 use genre_features::gtzan::{gtzan57, gtzan57_names};
+use genre_testkit::gtzan_dir;
 use rayon::prelude::*;
-
-fn gtzan_dir() -> PathBuf {
-    let dir = std::env::var_os("GENRE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-        .join("data/gtzan");
-    assert!(
-        dir.join("features_30_sec.csv").exists(),
-        "GTZAN data missing at {} (set GENRE_SHARED)",
-        dir.display()
-    );
-    dir
-}
 
 /// filename stem (e.g. "blues.00000") -> column name -> value
 fn read_table(path: &std::path::Path) -> HashMap<String, HashMap<String, f64>> {

@@ -1,32 +1,14 @@
 //! Parity with librosa 0.11 on the reference outputs in ../shared/reference (see its manifest.json).
 //! Each check states its tolerance; the measured error is printed (`cargo test -- --nocapture`).
 
-use std::path::PathBuf;
-
 use genre_features::core::{power_to_db, spectrogram, DbRef, StftParams};
 use genre_features::feature::{melspectrogram, mfcc, MelSpecParams};
 use genre_features::filters::{mel, MelParams};
 use genre_features::Array2;
-
-fn reference_dir() -> PathBuf {
-    let dir = std::env::var_os("GENRE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-        .join("reference");
-    assert!(
-        dir.join("manifest.json").exists(),
-        "parity data missing at {} (set GENRE_SHARED)",
-        dir.display()
-    );
-    dir
-}
+use genre_testkit::reference_dir;
 
 fn read_f32(name: &str) -> Vec<f32> {
-    let bytes = std::fs::read(reference_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
+    genre_testkit::read_f32(&reference_dir().join(name))
 }
 
 fn read_array(name: &str, rows: usize) -> Array2 {

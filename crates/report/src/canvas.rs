@@ -76,19 +76,8 @@ impl Canvas {
 
     /// Text with its top-left corner at (x, y); each glyph is 8x8 pixels times `scale`.
     pub fn text(&mut self, x: i64, y: i64, s: &str, c: Color, scale: i64) {
-        for (i, ch) in s.chars().enumerate() {
-            let glyph = font8x8::legacy::BASIC_LEGACY
-                .get(ch as usize)
-                .copied()
-                .unwrap_or([0; 8]);
-            for (row, bits) in glyph.iter().enumerate() {
-                for col in 0..8 {
-                    if bits >> col & 1 == 1 {
-                        let px = x + (i as i64 * 8 + col) * scale;
-                        self.fill_rect(px, y + row as i64 * scale, scale, scale, c);
-                    }
-                }
-            }
+        for (px, py) in glyph_pixels(s) {
+            self.fill_rect(x + px * scale, y + py * scale, scale, scale, c);
         }
     }
 
@@ -99,20 +88,8 @@ impl Canvas {
 
     /// Text rotated 90 degrees counter-clockwise (for vertical axis titles), bottom at `y`.
     pub fn text_vertical(&mut self, x: i64, y: i64, s: &str, c: Color, scale: i64) {
-        for (i, ch) in s.chars().enumerate() {
-            let glyph = font8x8::legacy::BASIC_LEGACY
-                .get(ch as usize)
-                .copied()
-                .unwrap_or([0; 8]);
-            for (row, bits) in glyph.iter().enumerate() {
-                for col in 0..8 {
-                    if bits >> col & 1 == 1 {
-                        let px = x + row as i64 * scale;
-                        let py = y - (i as i64 * 8 + col) * scale;
-                        self.fill_rect(px, py, scale, scale, c);
-                    }
-                }
-            }
+        for (px, py) in glyph_pixels(s) {
+            self.fill_rect(x + py * scale, y - px * scale, scale, scale, c);
         }
     }
 
@@ -121,6 +98,21 @@ impl Canvas {
             .save(path)
             .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))
     }
+}
+
+/// Lit pixels (x, y) of a line of 8x8 glyphs, in unscaled units.
+fn glyph_pixels(s: &str) -> impl Iterator<Item = (i64, i64)> + '_ {
+    s.chars().enumerate().flat_map(|(i, ch)| {
+        let glyph = font8x8::legacy::BASIC_LEGACY
+            .get(ch as usize)
+            .copied()
+            .unwrap_or([0; 8]);
+        (0..8i64).flat_map(move |row| {
+            (0..8i64)
+                .filter(move |col| glyph[row as usize] >> col & 1 == 1)
+                .map(move |col| (i as i64 * 8 + col, row))
+        })
+    })
 }
 
 /// Perceptually ordered colour map (an approximation of matplotlib's "magma"), `t` in [0, 1].

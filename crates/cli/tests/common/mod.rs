@@ -1,7 +1,7 @@
 //! Helpers for tests that drive the `genre` binary end to end.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 pub fn genre() -> Command {
@@ -19,17 +19,8 @@ pub fn run_ok(args: &[&str]) -> Output {
     out
 }
 
-pub fn shared() -> PathBuf {
-    let dir = std::env::var_os("GENRE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    assert!(
-        dir.join("data/gtzan").exists(),
-        "shared data missing at {} (set GENRE_SHARED)",
-        dir.display()
-    );
-    dir
-}
+#[allow(unused_imports)]
+pub use genre_testkit::shared_dir as shared;
 
 pub fn read_json(p: &Path) -> serde_json::Value {
     serde_json::from_str(

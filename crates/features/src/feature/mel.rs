@@ -24,9 +24,22 @@ impl Default for MelSpecParams {
 }
 
 impl MelSpecParams {
-    pub fn with_sr(mut self, sr: u32) -> Self {
-        self.mel.sr = sr;
-        self
+    /// librosa's defaults (Slaney mel, power 2, centred) at the given rate and sizes.
+    pub fn new(sr: u32, n_fft: usize, hop: usize, n_mels: usize) -> Self {
+        Self {
+            stft: StftParams {
+                n_fft,
+                hop,
+                center: true,
+            },
+            mel: MelParams {
+                sr,
+                n_fft,
+                n_mels,
+                ..MelParams::default()
+            },
+            power: 2.0,
+        }
     }
 }
 
