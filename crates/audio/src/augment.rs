@@ -17,9 +17,7 @@ pub fn add_noise(signal: &mut [f32], level: f32, seed: u64) {
 
 /// Add noise at a signal-to-noise ratio in dB (relative to the signal's RMS).
 pub fn add_noise_snr(signal: &mut [f32], snr_db: f32, seed: u64) {
-    let rms = (signal.iter().map(|&x| (x as f64).powi(2)).sum::<f64>()
-        / signal.len().max(1) as f64)
-        .sqrt();
+    let rms = (signal.iter().map(|&x| (x as f64).powi(2)).sum::<f64>() / signal.len().max(1) as f64).sqrt();
     let level = (rms / 10f64.powf(snr_db as f64 / 20.0)) as f32;
     add_noise(signal, level.max(DEFAULT_NOISE_LEVEL), seed);
 }

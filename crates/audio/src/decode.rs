@@ -48,10 +48,7 @@ const SEEK_PREROLL_SECS: f64 = 0.25;
 
 impl Decoder {
     pub fn open(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|source| AudioError::Open {
-            path: path.into(),
-            source,
-        })?;
+        let file = File::open(path).map_err(|source| AudioError::Open { path: path.into(), source })?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         if len == 0 {
             return Err(AudioError::EmptyFile { path: path.into() });
@@ -63,16 +60,10 @@ impl Decoder {
         }
         // Gapless trimming removes MP3 encoder delay/padding, so sample 0 lines up with the source
         // (as libsndfile/mpg123 and FFmpeg do).
-        let fmt_opts = FormatOptions {
-            enable_gapless: true,
-            ..Default::default()
-        };
+        let fmt_opts = FormatOptions { enable_gapless: true, ..Default::default() };
         let probed = symphonia::default::get_probe()
             .format(&hint, mss, &fmt_opts, &MetadataOptions::default())
-            .map_err(|e| AudioError::UnknownFormat {
-                path: path.into(),
-                detail: e.to_string(),
-            })?;
+            .map_err(|e| AudioError::UnknownFormat { path: path.into(), detail: e.to_string() })?;
         let format = probed.format;
         let track = format
             .tracks()
@@ -80,18 +71,13 @@ impl Decoder {
             .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
             .ok_or_else(|| AudioError::NoTrack { path: path.into() })?;
         let params = track.codec_params.clone();
-        let sample_rate = params
-            .sample_rate
-            .ok_or_else(|| AudioError::NoSampleRate { path: path.into() })?;
+        let sample_rate = params.sample_rate.ok_or_else(|| AudioError::NoSampleRate { path: path.into() })?;
         if sample_rate == 0 {
             return Err(AudioError::NoSampleRate { path: path.into() });
         }
         let decoder = symphonia::default::get_codecs()
             .make(&params, &DecoderOptions::default())
-            .map_err(|e| AudioError::UnsupportedCodec {
-                path: path.into(),
-                detail: e.to_string(),
-            })?;
+            .map_err(|e| AudioError::UnsupportedCodec { path: path.into(), detail: e.to_string() })?;
         let codec = symphonia::default::get_codecs()
             .get_codec(params.codec)
             .map(|d| d.short_name.to_string())
@@ -129,10 +115,7 @@ impl Decoder {
     /// discards, which is always correct, only slower.
     pub fn seek(&mut self, offset: f64) -> Result<()> {
         if !(offset.is_finite() && offset >= 0.0) {
-            return Err(AudioError::InvalidRequest {
-                path: self.path.clone(),
-                detail: format!("offset {offset} s"),
-            });
+            return Err(AudioError::InvalidRequest { path: self.path.clone(), detail: format!("offset {offset} s") });
         }
         if offset == 0.0 {
             return Ok(());
@@ -142,13 +125,7 @@ impl Decoder {
         // few packets of history before their output is exact.
         let early = (offset - SEEK_PREROLL_SECS).max(0.0);
         let time = Time::new(early.trunc() as u64, early.fract());
-        let seeked = self.format.seek(
-            SeekMode::Accurate,
-            SeekTo::Time {
-                time,
-                track_id: Some(self.track_id),
-            },
-        );
+        let seeked = self.format.seek(SeekMode::Accurate, SeekTo::Time { time, track_id: Some(self.track_id) });
         match seeked {
             Ok(to) => {
                 self.decoder.reset();
@@ -164,9 +141,7 @@ impl Decoder {
         loop {
             let packet = match self.format.next_packet() {
                 Ok(p) => p,
-                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    return self.finish()
-                }
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return self.finish(),
                 Err(SymError::ResetRequired) => {
                     self.decoder.reset();
                     continue;
@@ -188,10 +163,7 @@ impl Decoder {
                     if self.recoverable_errors > MAX_RECOVERABLE_ERRORS {
                         return Err(AudioError::Corrupt {
                             path: self.path.clone(),
-                            detail: format!(
-                                "{} undecodable packets, last: {e}",
-                                self.recoverable_errors
-                            ),
+                            detail: format!("{} undecodable packets, last: {e}", self.recoverable_errors),
                         });
                     }
                     continue;
@@ -200,12 +172,7 @@ impl Decoder {
                     self.last_error = Some(e.to_string());
                     return self.finish();
                 }
-                Err(e) => {
-                    return Err(AudioError::Corrupt {
-                        path: self.path.clone(),
-                        detail: e.to_string(),
-                    })
-                }
+                Err(e) => return Err(AudioError::Corrupt { path: self.path.clone(), detail: e.to_string() }),
             };
             let spec = *decoded.spec();
             let frames = decoded.frames();
@@ -215,9 +182,7 @@ impl Decoder {
             let channels = spec.channels.count().max(1);
             let buf = match &mut self.sample_buf {
                 Some(b) if b.capacity() >= decoded.capacity() * channels => b,
-                _ => self
-                    .sample_buf
-                    .insert(SampleBuffer::<f32>::new(decoded.capacity() as u64, spec)),
+                _ => self.sample_buf.insert(SampleBuffer::<f32>::new(decoded.capacity() as u64, spec)),
             };
             buf.copy_interleaved_ref(decoded);
             let mut mono = downmix(&buf.samples()[..frames * channels], channels);
@@ -236,10 +201,7 @@ impl Decoder {
     fn finish(&mut self) -> Result<Option<Vec<f32>>> {
         if !self.decoded_any {
             if let Some(detail) = self.last_error.take() {
-                return Err(AudioError::NothingDecoded {
-                    path: self.path.clone(),
-                    detail,
-                });
+                return Err(AudioError::NothingDecoded { path: self.path.clone(), detail });
             }
         }
         Ok(None)
@@ -252,8 +214,5 @@ pub fn downmix(interleaved: &[f32], channels: usize) -> Vec<f32> {
         return interleaved.to_vec();
     }
     let scale = 1.0 / channels as f32;
-    interleaved
-        .chunks_exact(channels)
-        .map(|frame| frame.iter().sum::<f32>() * scale)
-        .collect()
+    interleaved.chunks_exact(channels).map(|frame| frame.iter().sum::<f32>() * scale).collect()
 }

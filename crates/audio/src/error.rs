@@ -5,10 +5,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
     #[error("{path}: cannot open: {source}")]
-    Open {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Open { path: PathBuf, source: std::io::Error },
     #[error("{path}: empty file (0 bytes)")]
     EmptyFile { path: PathBuf },
     #[error("{path}: not a recognised audio format ({detail})")]

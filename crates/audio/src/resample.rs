@@ -41,9 +41,7 @@ pub struct StreamResampler {
 impl StreamResampler {
     pub fn new(from: u32, to: u32) -> Result<Self> {
         if from == 0 || to == 0 {
-            return Err(AudioError::Resample(format!(
-                "invalid rates {from} -> {to}"
-            )));
+            return Err(AudioError::Resample(format!("invalid rates {from} -> {to}")));
         }
         let inner = if from == to {
             None
@@ -83,11 +81,7 @@ impl StreamResampler {
             out.extend_from_slice(&res[0]);
         }
         self.pending.drain(..start);
-        Ok(trim_delay(
-            out,
-            &mut self.delay_left,
-            &mut self.produced_out,
-        ))
+        Ok(trim_delay(out, &mut self.delay_left, &mut self.produced_out))
     }
 
     /// Flush the tail: returns the last samples, so that the total output length is
@@ -104,11 +98,7 @@ impl StreamResampler {
             if self.produced_out >= expected {
                 break;
             }
-            let input = if pending.is_empty() {
-                None
-            } else {
-                Some([&pending[..]])
-            };
+            let input = if pending.is_empty() { None } else { Some([&pending[..]]) };
             let res = rs
                 .process_partial(input.as_ref().map(|a| &a[..]), None)
                 .map_err(|e| AudioError::Resample(e.to_string()))?;

@@ -13,11 +13,7 @@ pub struct SilenceOptions {
 
 impl Default for SilenceOptions {
     fn default() -> Self {
-        Self {
-            threshold_db: -60.0,
-            min_silence_secs: 1.0,
-            frame_secs: 0.025,
-        }
+        Self { threshold_db: -60.0, min_silence_secs: 1.0, frame_secs: 0.025 }
     }
 }
 
@@ -30,8 +26,7 @@ pub fn silent_spans(signal: &[f32], sr: u32, opts: &SilenceOptions) -> Vec<(usiz
     let mut spans = Vec::new();
     let mut run_start: Option<usize> = None;
     for (i, chunk) in signal.chunks(frame).enumerate() {
-        let power =
-            chunk.iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>() / chunk.len() as f64;
+        let power = chunk.iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>() / chunk.len() as f64;
         let start = i * frame;
         if power < threshold_power {
             run_start.get_or_insert(start);

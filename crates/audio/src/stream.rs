@@ -20,20 +20,13 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self {
-            sr: Some(DEFAULT_SR),
-            offset: 0.0,
-            duration: None,
-        }
+        Self { sr: Some(DEFAULT_SR), offset: 0.0, duration: None }
     }
 }
 
 impl LoadOptions {
     pub fn native_rate() -> Self {
-        Self {
-            sr: None,
-            ..Self::default()
-        }
+        Self { sr: None, ..Self::default() }
     }
 }
 
@@ -55,22 +48,13 @@ impl AudioStream {
         let sr = opts.sr.unwrap_or(native);
         if let Some(d) = opts.duration {
             if !(d.is_finite() && d >= 0.0) {
-                return Err(AudioError::InvalidRequest {
-                    path: path.into(),
-                    detail: format!("duration {d} s"),
-                });
+                return Err(AudioError::InvalidRequest { path: path.into(), detail: format!("duration {d} s") });
             }
         }
         decoder.seek(opts.offset)?;
         let resampler = StreamResampler::new(native, sr)?;
         let remaining_in = opts.duration.map(|d| (d * native as f64).round() as u64);
-        Ok(Self {
-            decoder,
-            resampler,
-            sr,
-            remaining_in,
-            done: false,
-        })
+        Ok(Self { decoder, resampler, sr, remaining_in, done: false })
     }
 
     /// Output sample rate.
@@ -87,11 +71,7 @@ impl AudioStream {
         if self.done {
             return Ok(None);
         }
-        let chunk = if self.remaining_in == Some(0) {
-            None
-        } else {
-            self.decoder.next_chunk()?
-        };
+        let chunk = if self.remaining_in == Some(0) { None } else { self.decoder.next_chunk()? };
         match chunk {
             Some(mut c) => {
                 if let Some(rem) = self.remaining_in.as_mut() {

@@ -14,20 +14,11 @@ fn n_samples(secs: f64, sr: u32) -> usize {
 /// A sine tone.
 pub fn tone(freq: f64, secs: f64, sr: u32, amp: f32) -> Vec<f32> {
     let w = 2.0 * std::f64::consts::PI * freq / sr as f64;
-    (0..n_samples(secs, sr))
-        .map(|i| amp * (w * i as f64).sin() as f32)
-        .collect()
+    (0..n_samples(secs, sr)).map(|i| amp * (w * i as f64).sin() as f32).collect()
 }
 
 /// A harmonic tone: fundamental plus `n_harmonics` overtones with amplitude `rolloff^k`.
-pub fn harmonic_tone(
-    freq: f64,
-    secs: f64,
-    sr: u32,
-    amp: f32,
-    n_harmonics: usize,
-    rolloff: f32,
-) -> Vec<f32> {
+pub fn harmonic_tone(freq: f64, secs: f64, sr: u32, amp: f32, n_harmonics: usize, rolloff: f32) -> Vec<f32> {
     let mut out = vec![0.0; n_samples(secs, sr)];
     let mut a = amp;
     for k in 1..=n_harmonics + 1 {
@@ -44,9 +35,7 @@ pub fn harmonic_tone(
 /// White Gaussian noise.
 pub fn noise(secs: f64, sr: u32, amp: f32, seed: u64) -> Vec<f32> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..n_samples(secs, sr))
-        .map(|_| amp * standard_normal(&mut rng))
-        .collect()
+    (0..n_samples(secs, sr)).map(|_| amp * standard_normal(&mut rng)).collect()
 }
 
 /// Digital silence.
@@ -76,8 +65,7 @@ pub fn hit(kind: Hit, sr: u32, amp: f32, seed: u64) -> Vec<f32> {
             let t = i as f64 / sr as f64;
             let env = (-t / (secs / 5.0)).exp() as f32;
             let s = match kind {
-                Hit::Kick => (2.0 * std::f64::consts::PI * (50.0 + 100.0 * (-t * 30.0).exp()) * t)
-                    .sin() as f32,
+                Hit::Kick => (2.0 * std::f64::consts::PI * (50.0 + 100.0 * (-t * 30.0).exp()) * t).sin() as f32,
                 Hit::Snare => standard_normal(&mut rng) * 0.5,
             };
             amp * env * s
@@ -86,14 +74,7 @@ pub fn hit(kind: Hit, sr: u32, amp: f32, seed: u64) -> Vec<f32> {
 }
 
 /// A drum pattern: `pattern[i]` is played at beat `i % pattern.len()` (None = rest), at `bpm`.
-pub fn drums(
-    pattern: &[Option<Hit>],
-    bpm: f64,
-    secs: f64,
-    sr: u32,
-    amp: f32,
-    seed: u64,
-) -> Vec<f32> {
+pub fn drums(pattern: &[Option<Hit>], bpm: f64, secs: f64, sr: u32, amp: f32, seed: u64) -> Vec<f32> {
     let mut out = vec![0.0; n_samples(secs, sr)];
     let beat = 60.0 / bpm;
     let mut i = 0usize;
@@ -126,15 +107,13 @@ pub fn concat(parts: &[Vec<f32>]) -> Vec<f32> {
 pub const N_SYNTH_GENRES: usize = 6;
 
 /// Names of the synthetic genres, index = class.
-pub const SYNTH_GENRE_NAMES: [&str; N_SYNTH_GENRES] =
-    ["drone", "pulse", "rock", "noise", "bells", "disco"];
+pub const SYNTH_GENRE_NAMES: [&str; N_SYNTH_GENRES] = ["drone", "pulse", "rock", "noise", "bells", "disco"];
 
 /// A clip of synthetic genre `genre` (0..N_SYNTH_GENRES): classes differ in timbre (pitch range,
 /// harmonic content, noise) and rhythm (tempo, pattern), with per-clip random variation from
 /// `seed` so that no two clips are the same.
 pub fn genre_clip(genre: usize, secs: f64, sr: u32, seed: u64) -> Vec<f32> {
-    let mut rng =
-        ChaCha8Rng::seed_from_u64(seed ^ (genre as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (genre as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let jitter = |rng: &mut ChaCha8Rng, x: f64| x * rng.gen_range(0.9..1.1);
     let n = n_samples(secs, sr);
     let mut out = vec![0.0f32; n];
@@ -149,32 +128,16 @@ pub fn genre_clip(genre: usize, secs: f64, sr: u32, seed: u64) -> Vec<f32> {
         1 => {
             // pulse: slow kick only, mid-range sine
             let bpm = jitter(&mut rng, 70.0);
-            mix_into(
-                &mut out,
-                &drums(&[Some(Hit::Kick)], bpm, secs, sr, 0.6, s),
-                0,
-            );
+            mix_into(&mut out, &drums(&[Some(Hit::Kick)], bpm, secs, sr, 0.6, s), 0);
             mix_into(&mut out, &tone(jitter(&mut rng, 440.0), secs, sr, 0.05), 0);
         }
         2 => {
             // rock: kick/snare backbeat at ~120 bpm, bright distorted-ish chord
             let bpm = jitter(&mut rng, 120.0);
-            let pat = [
-                Some(Hit::Kick),
-                Some(Hit::Snare),
-                Some(Hit::Kick),
-                Some(Hit::Snare),
-            ];
+            let pat = [Some(Hit::Kick), Some(Hit::Snare), Some(Hit::Kick), Some(Hit::Snare)];
             mix_into(&mut out, &drums(&pat, bpm, secs, sr, 0.5, s), 0);
             let chord = harmonic_tone(jitter(&mut rng, 196.0), secs, sr, 0.2, 12, 0.85);
-            mix_into(
-                &mut out,
-                &chord
-                    .iter()
-                    .map(|x| (3.0 * x).tanh() * 0.2)
-                    .collect::<Vec<_>>(),
-                0,
-            );
+            mix_into(&mut out, &chord.iter().map(|x| (3.0 * x).tanh() * 0.2).collect::<Vec<_>>(), 0);
         }
         3 => {
             // noise: broadband noise with slow amplitude swell
@@ -191,11 +154,8 @@ pub fn genre_clip(genre: usize, secs: f64, sr: u32, seed: u64) -> Vec<f32> {
             while t < secs {
                 let f = rng.gen_range(1200.0..3000.0);
                 let note = harmonic_tone(f, 0.6, sr, 0.3, 2, 0.4);
-                let decayed: Vec<f32> = note
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| x * (-(i as f32) / (0.15 * sr as f32)).exp())
-                    .collect();
+                let decayed: Vec<f32> =
+                    note.iter().enumerate().map(|(i, x)| x * (-(i as f32) / (0.15 * sr as f32)).exp()).collect();
                 mix_into(&mut out, &decayed, n_samples(t, sr));
                 t += rng.gen_range(0.2..0.5);
             }
@@ -221,14 +181,7 @@ pub fn test_signal_with_gaps(sr: u32, gaps_secs: &[f64], seed: u64) -> Vec<f32> 
     for (i, &g) in gaps_secs.iter().enumerate() {
         parts.push(silence(g, sr));
         parts.push(if i % 2 == 0 {
-            drums(
-                &[Some(Hit::Kick), Some(Hit::Snare)],
-                240.0,
-                1.0,
-                sr,
-                0.5,
-                seed + i as u64,
-            )
+            drums(&[Some(Hit::Kick), Some(Hit::Snare)], 240.0, 1.0, sr, 0.5, seed + i as u64)
         } else {
             noise(1.0, sr, 0.1, seed + i as u64)
         });
@@ -247,11 +200,7 @@ pub fn write_genre_folder(
     seed: u64,
 ) -> std::io::Result<Vec<std::path::PathBuf>> {
     let mut paths = Vec::new();
-    for (g, name) in SYNTH_GENRE_NAMES
-        .iter()
-        .enumerate()
-        .take(n_classes.min(N_SYNTH_GENRES))
-    {
+    for (g, name) in SYNTH_GENRE_NAMES.iter().enumerate().take(n_classes.min(N_SYNTH_GENRES)) {
         let dir = root.join(name);
         std::fs::create_dir_all(&dir)?;
         for k in 0..per_class {

@@ -13,13 +13,7 @@ pub enum WavFormat {
 }
 
 /// Write interleaved samples (full scale = 1.0) as a WAV file.
-pub fn write_wav(
-    path: &Path,
-    interleaved: &[f32],
-    sr: u32,
-    channels: u16,
-    format: WavFormat,
-) -> std::io::Result<()> {
+pub fn write_wav(path: &Path, interleaved: &[f32], sr: u32, channels: u16, format: WavFormat) -> std::io::Result<()> {
     let (bits, float) = match format {
         WavFormat::Pcm8 => (8, false),
         WavFormat::Pcm16 => (16, false),
@@ -31,11 +25,7 @@ pub fn write_wav(
         channels,
         sample_rate: sr,
         bits_per_sample: bits,
-        sample_format: if float {
-            hound::SampleFormat::Float
-        } else {
-            hound::SampleFormat::Int
-        },
+        sample_format: if float { hound::SampleFormat::Float } else { hound::SampleFormat::Int },
     };
     let mut w = hound::WavWriter::create(path, spec).map_err(to_io)?;
     for &x in interleaved {
@@ -43,9 +33,7 @@ pub fn write_wav(
             w.write_sample(x).map_err(to_io)?;
         } else {
             let full = (1i64 << (bits - 1)) as f64;
-            let v = (x.clamp(-1.0, 1.0) as f64 * full)
-                .round()
-                .clamp(-full, full - 1.0) as i32;
+            let v = (x.clamp(-1.0, 1.0) as f64 * full).round().clamp(-full, full - 1.0) as i32;
             w.write_sample(v).map_err(to_io)?;
         }
     }

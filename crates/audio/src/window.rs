@@ -11,18 +11,12 @@ pub struct Windowing {
 
 impl Windowing {
     pub fn new(seconds: f64, hop_seconds: f64) -> Self {
-        Self {
-            seconds,
-            hop_seconds,
-        }
+        Self { seconds, hop_seconds }
     }
 
     /// Windows with a fractional overlap in `[0, 1)`.
     pub fn with_overlap(seconds: f64, overlap: f64) -> Self {
-        Self {
-            seconds,
-            hop_seconds: seconds * (1.0 - overlap.clamp(0.0, 0.99)),
-        }
+        Self { seconds, hop_seconds: seconds * (1.0 - overlap.clamp(0.0, 0.99)) }
     }
 
     /// (length, hop) in samples at rate `sr`, both at least 1.
@@ -54,18 +48,11 @@ pub fn window_padded(signal: &[f32], start: usize, len: usize) -> Vec<f32> {
 
 /// All windows of a signal (owned, zero-padded).
 pub fn windows(signal: &[f32], len: usize, hop: usize) -> Vec<Vec<f32>> {
-    window_starts(signal.len(), len, hop)
-        .into_iter()
-        .map(|s| window_padded(signal, s, len))
-        .collect()
+    window_starts(signal.len(), len, hop).into_iter().map(|s| window_padded(signal, s, len)).collect()
 }
 
 /// A random crop of `len` samples (for training); zero-padded when the signal is shorter.
 pub fn random_crop<R: Rng>(signal: &[f32], len: usize, rng: &mut R) -> Vec<f32> {
-    let start = if signal.len() > len {
-        rng.gen_range(0..=signal.len() - len)
-    } else {
-        0
-    };
+    let start = if signal.len() > len { rng.gen_range(0..=signal.len() - len) } else { 0 };
     window_padded(signal, start, len)
 }

@@ -13,13 +13,9 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn expect_error(path: &Path) -> String {
-    let err = load(path, LoadOptions::default())
-        .expect_err(&format!("{} must be refused", path.display()));
+    let err = load(path, LoadOptions::default()).expect_err(&format!("{} must be refused", path.display()));
     let msg = err.to_string();
-    assert!(
-        msg.contains(&path.display().to_string()),
-        "error must name the file: {msg}"
-    );
+    assert!(msg.contains(&path.display().to_string()), "error must name the file: {msg}");
     assert_eq!(err.path(), Some(path));
     msg
 }
@@ -34,18 +30,9 @@ fn empty_file_is_refused() {
 #[test]
 fn text_renamed_mp3_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let p = write(
-        dir.path(),
-        "notes.mp3",
-        "this is not audio at all, just some text\n"
-            .repeat(100)
-            .as_bytes(),
-    );
+    let p = write(dir.path(), "notes.mp3", "this is not audio at all, just some text\n".repeat(100).as_bytes());
     let msg = expect_error(&p);
-    assert!(
-        msg.contains("not a recognised audio format") || msg.contains("no audio could be decoded"),
-        "{msg}"
-    );
+    assert!(msg.contains("not a recognised audio format") || msg.contains("no audio could be decoded"), "{msg}");
 }
 
 #[test]
@@ -58,23 +45,12 @@ fn missing_file_is_refused() {
 fn truncated_wav_keeps_what_is_there() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("full.wav");
-    write_wav(
-        &p,
-        &tone(440.0, 1.0, 22050, 0.5),
-        22050,
-        1,
-        WavFormat::Pcm16,
-    )
-    .unwrap();
+    write_wav(&p, &tone(440.0, 1.0, 22050, 0.5), 22050, 1, WavFormat::Pcm16).unwrap();
     let bytes = std::fs::read(&p).unwrap();
     let cut = write(dir.path(), "cut.wav", &bytes[..bytes.len() / 2]);
     match load(&cut, LoadOptions::default()) {
         Ok(a) => {
-            assert!(
-                !a.samples.is_empty() && a.samples.len() < 22050,
-                "got {} samples",
-                a.samples.len()
-            );
+            assert!(!a.samples.is_empty() && a.samples.len() < 22050, "got {} samples", a.samples.len());
             assert!(a.samples.iter().all(|v| v.is_finite()));
         }
         Err(e) => assert!(e.to_string().contains("cut.wav"), "{e}"),
@@ -86,17 +62,13 @@ fn truncated_wav_keeps_what_is_there() {
 
 #[test]
 fn truncated_mp3_keeps_what_is_there() {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference/clip30_22050_mono.mp3");
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/clip30_22050_mono.mp3");
     let bytes = std::fs::read(&src).expect("shared reference mp3");
     let dir = tempfile::tempdir().unwrap();
     let cut = write(dir.path(), "cut.mp3", &bytes[..bytes.len() / 3 + 17]);
     let a = load(&cut, LoadOptions::default()).expect("a truncated mp3 decodes up to the cut");
     let secs = a.samples.len() as f64 / 22050.0;
-    assert!(
-        (8.0..12.0).contains(&secs),
-        "about a third of 30 s expected, got {secs:.2} s"
-    );
+    assert!((8.0..12.0).contains(&secs), "about a third of 30 s expected, got {secs:.2} s");
 }
 
 #[test]
@@ -112,31 +84,10 @@ fn zero_length_audio_is_empty_not_an_error() {
 fn invalid_offset_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("t.wav");
-    write_wav(
-        &p,
-        &tone(440.0, 1.0, 22050, 0.5),
-        22050,
-        1,
-        WavFormat::Pcm16,
-    )
-    .unwrap();
-    let err = load(
-        &p,
-        LoadOptions {
-            offset: -1.0,
-            ..LoadOptions::default()
-        },
-    )
-    .unwrap_err();
+    write_wav(&p, &tone(440.0, 1.0, 22050, 0.5), 22050, 1, WavFormat::Pcm16).unwrap();
+    let err = load(&p, LoadOptions { offset: -1.0, ..LoadOptions::default() }).unwrap_err();
     assert!(matches!(err, AudioError::InvalidRequest { .. }), "{err}");
     // An offset past the end gives empty audio, as librosa does.
-    let a = load(
-        &p,
-        LoadOptions {
-            offset: 5.0,
-            ..LoadOptions::default()
-        },
-    )
-    .unwrap();
+    let a = load(&p, LoadOptions { offset: 5.0, ..LoadOptions::default() }).unwrap();
     assert!(a.samples.is_empty());
 }

@@ -12,11 +12,7 @@ use genre_testkit::{read_f32, reference_dir};
 fn snr_db(x: &[f32], reference: &[f32]) -> f64 {
     let n = x.len().min(reference.len());
     let sig: f64 = reference[..n].iter().map(|&v| (v as f64).powi(2)).sum();
-    let err: f64 = x[..n]
-        .iter()
-        .zip(&reference[..n])
-        .map(|(&a, &b)| (a as f64 - b as f64).powi(2))
-        .sum();
+    let err: f64 = x[..n].iter().zip(&reference[..n]).map(|(&a, &b)| (a as f64 - b as f64).powi(2)).sum();
     10.0 * (sig / err.max(1e-30)).log10()
 }
 
@@ -41,24 +37,13 @@ fn mp3_and_ogg_match_libsndfile() {
         let a = load(&dir.join(name), LoadOptions::default()).unwrap();
         let r = read_f32(&dir.join(reference));
         let snr = snr_db(&a.samples, &r);
-        println!(
-            "{name}: {} samples (libsndfile {}), SNR vs libsndfile {snr:.1} dB",
-            a.samples.len(),
-            r.len()
-        );
+        println!("{name}: {} samples (libsndfile {}), SNR vs libsndfile {snr:.1} dB", a.samples.len(), r.len());
         assert_eq!(a.samples.len(), r.len(), "{name}: sample count");
         assert!(snr >= min_snr, "{name}: SNR {snr:.1} dB < {min_snr} dB");
     }
 }
 
-fn temp_wav(
-    dir: &Path,
-    name: &str,
-    interleaved: &[f32],
-    sr: u32,
-    channels: u16,
-    fmt: WavFormat,
-) -> PathBuf {
+fn temp_wav(dir: &Path, name: &str, interleaved: &[f32], sr: u32, channels: u16, fmt: WavFormat) -> PathBuf {
     let p = dir.join(name);
     write_wav(&p, interleaved, sr, channels, fmt).unwrap();
     p
@@ -78,12 +63,7 @@ fn every_wav_encoding_decodes_to_the_same_signal() {
         let p = temp_wav(dir.path(), &format!("{fmt:?}.wav"), &x, 22050, 1, fmt);
         let a = load(&p, LoadOptions::default()).unwrap();
         assert_eq!(a.samples.len(), x.len(), "{fmt:?}");
-        let err = a
-            .samples
-            .iter()
-            .zip(&x)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f32::max);
+        let err = a.samples.iter().zip(&x).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
         assert!(err <= tol, "{fmt:?}: max error {err}");
     }
 }
@@ -91,13 +71,7 @@ fn every_wav_encoding_decodes_to_the_same_signal() {
 #[test]
 fn any_rate_and_channel_count_becomes_22050_mono() {
     let dir = tempfile::tempdir().unwrap();
-    for (sr, channels) in [
-        (8000u32, 1u16),
-        (44100, 2),
-        (48000, 2),
-        (96000, 1),
-        (44100, 6),
-    ] {
+    for (sr, channels) in [(8000u32, 1u16), (44100, 2), (48000, 2), (96000, 1), (44100, 6)] {
         let secs = 2.0;
         let mono = tone(440.0, secs, sr, 0.5);
         // Same tone on every channel, except channel 1 silent when there are several: the mono mix
@@ -108,31 +82,17 @@ fn any_rate_and_channel_count_becomes_22050_mono() {
                 inter.push(if channels > 1 && c == 1 { 0.0 } else { v });
             }
         }
-        let p = temp_wav(
-            dir.path(),
-            &format!("t{sr}_{channels}.wav"),
-            &inter,
-            sr,
-            channels,
-            WavFormat::Float32,
-        );
+        let p = temp_wav(dir.path(), &format!("t{sr}_{channels}.wav"), &inter, sr, channels, WavFormat::Float32);
         let a = load(&p, LoadOptions::default()).unwrap();
         let expected_len = (mono.len() as f64 * 22050.0 / sr as f64).ceil() as usize;
         assert_eq!(a.sr, 22050);
         assert_eq!(a.samples.len(), expected_len, "{sr} Hz x{channels}: length");
-        let gain = if channels > 1 {
-            (channels as f32 - 1.0) / channels as f32
-        } else {
-            1.0
-        };
+        let gain = if channels > 1 { (channels as f32 - 1.0) / channels as f32 } else { 1.0 };
         let want: Vec<f32> = tone(440.0, secs, 22050, 0.5 * gain);
         // Away from the edges the resampled tone must be the ideal tone (aligned, same level).
         let mid = &a.samples[2000..a.samples.len() - 2000];
         let snr = snr_db(mid, &want[2000..want.len() - 2000]);
-        assert!(
-            snr > 50.0,
-            "{sr} Hz x{channels}: SNR {snr:.1} dB vs ideal 22050 Hz tone"
-        );
+        assert!(snr > 50.0, "{sr} Hz x{channels}: SNR {snr:.1} dB vs ideal 22050 Hz tone");
     }
 }
 
@@ -152,34 +112,15 @@ fn offset_and_duration_read_part_of_a_file() {
     let dir = reference_dir();
     let y = read_f32(&dir.join("y.f32"));
     for name in ["clip30_22050_mono.wav", "clip30_22050_mono.flac"] {
-        let a = load(
-            &dir.join(name),
-            LoadOptions {
-                sr: None,
-                offset: 10.0,
-                duration: Some(2.5),
-            },
-        )
-        .unwrap();
+        let a = load(&dir.join(name), LoadOptions { sr: None, offset: 10.0, duration: Some(2.5) }).unwrap();
         let start = 10 * 22050;
         assert_eq!(a.samples.len(), (2.5 * 22050.0) as usize, "{name}");
-        assert_eq!(
-            a.samples,
-            y[start..start + a.samples.len()],
-            "{name}: offset must be sample-exact"
-        );
+        assert_eq!(a.samples, y[start..start + a.samples.len()], "{name}: offset must be sample-exact");
     }
     // Lossy formats seek approximately then trim: the part must still line up with the full decode.
     let full = load(&dir.join("clip30_22050_mono.mp3"), LoadOptions::default()).unwrap();
-    let part = load(
-        &dir.join("clip30_22050_mono.mp3"),
-        LoadOptions {
-            sr: None,
-            offset: 10.0,
-            duration: Some(2.0),
-        },
-    )
-    .unwrap();
+    let part =
+        load(&dir.join("clip30_22050_mono.mp3"), LoadOptions { sr: None, offset: 10.0, duration: Some(2.0) }).unwrap();
     assert_eq!(part.samples.len(), 44100);
     let snr = snr_db(&part.samples, &full.samples[220500..220500 + 44100]);
     assert!(snr > 40.0, "mp3 offset read misaligned: SNR {snr:.1} dB");
@@ -197,9 +138,6 @@ fn streaming_yields_the_same_samples_as_loading() {
         joined.extend(c);
         chunks += 1;
     }
-    assert!(
-        chunks > 10,
-        "a 10 s file must arrive in many chunks, got {chunks}"
-    );
+    assert!(chunks > 10, "a 10 s file must arrive in many chunks, got {chunks}");
     assert_eq!(joined, whole.samples);
 }

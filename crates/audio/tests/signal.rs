@@ -15,10 +15,7 @@ fn windows_cover_the_signal_with_the_requested_hop() {
         let starts = window_starts(n, len, hop);
         assert!(starts.windows(2).all(|p| p[1] - p[0] == hop));
         let last = *starts.last().unwrap();
-        assert!(
-            last + len <= n && last + len + hop > n,
-            "{secs} s: last window must be the last that fits"
-        );
+        assert!(last + len <= n && last + len + hop > n, "{secs} s: last window must be the last that fits");
     }
     // A clip shorter than one window still gives one (zero-padded) window.
     let short = vec![0.5f32; 1000];
@@ -38,10 +35,7 @@ fn random_crops_are_seeded_and_inside_the_signal() {
     for _ in 0..20 {
         let (ca, cb) = (random_crop(&x, 1000, &mut a), random_crop(&x, 1000, &mut b));
         assert_eq!(ca, cb);
-        assert!(
-            ca.windows(2).all(|p| p[1] == p[0] + 1.0),
-            "crop must be contiguous"
-        );
+        assert!(ca.windows(2).all(|p| p[1] == p[0] + 1.0), "crop must be contiguous");
     }
 }
 
@@ -57,17 +51,11 @@ fn long_silences_are_removed_and_short_pauses_kept() {
     let removed_secs = removed as f64 / sr as f64;
     // 3.5 s of gaps, plus the decayed tail of the drum hits before the 1.5 s gap (a kick falls
     // below -60 dBFS within ~0.3 s), which is silence too.
-    assert!(
-        (3.45..=3.8).contains(&removed_secs),
-        "removed {removed_secs:.3} s, expected 3.5-3.8 s"
-    );
+    assert!((3.45..=3.8).contains(&removed_secs), "removed {removed_secs:.3} s, expected 3.5-3.8 s");
     let y = remove_silence(&x, sr, &opts);
     assert_eq!(y.len(), x.len() - removed);
     // A louder threshold removes more (the noise bursts are ~-20 dBFS, kept at -60).
-    let strict = SilenceOptions {
-        threshold_db: -10.0,
-        ..opts
-    };
+    let strict = SilenceOptions { threshold_db: -10.0, ..opts };
     assert!(remove_silence(&x, sr, &strict).len() < y.len());
     // All-silent input: everything goes, nothing breaks.
     assert!(remove_silence(&vec![0.0; sr as usize * 3], sr, &opts).is_empty());

@@ -67,19 +67,11 @@ fn time(min_time: f64, audio_s: f64, f: &mut dyn FnMut() -> Result<()>) -> Resul
     }
     ts.sort_by(f64::total_cmp);
     let median_s = ts[ts.len() / 2];
-    Ok(Timing {
-        audio_s,
-        median_s,
-        min_s: ts[0],
-        n: ts.len(),
-        xrt: audio_s / median_s,
-    })
+    Ok(Timing { audio_s, median_s, min_s: ts[0], n: ts.len(), xrt: audio_s / median_s })
 }
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
-    let all = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let all = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let threads = if args.threads.is_empty() {
         if all > 1 {
             vec![1, all]
@@ -91,10 +83,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     };
     let clip = |ext: &str| args.reference.join(format!("clip30_22050_mono.{ext}"));
     if !clip("wav").exists() {
-        bail!(
-            "{} not found: pass --reference with the benchmark clips",
-            clip("wav").display()
-        );
+        bail!("{} not found: pass --reference with the benchmark clips", clip("wav").display());
     }
     let y = load(&clip("wav"), LoadOptions::default())?.samples;
     let clip_s = y.len() as f64 / 22050.0;
@@ -107,55 +96,38 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build()?;
         let want = |name: &str| args.only.as_deref().is_none_or(|o| name.contains(o));
         pool.install(|| -> Result<()> {
-            let mut case =
-                |name: String, audio_s: f64, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
-                    if !want(&name) {
-                        return Ok(());
-                    }
-                    let t = time(args.min_time, audio_s, f)?;
-                    eprintln!(
-                        "[{n}T] {name:<48} median {:>9.2} ms  x{:>7.0} RT",
-                        t.median_s * 1e3,
-                        t.xrt
-                    );
-                    results.entry(name).or_default().insert(n, t);
-                    Ok(())
-                };
+            let mut case = |name: String, audio_s: f64, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
+                if !want(&name) {
+                    return Ok(());
+                }
+                let t = time(args.min_time, audio_s, f)?;
+                eprintln!("[{n}T] {name:<48} median {:>9.2} ms  x{:>7.0} RT", t.median_s * 1e3, t.xrt);
+                results.entry(name).or_default().insert(n, t);
+                Ok(())
+            };
             for ext in ["wav", "flac", "mp3", "ogg"] {
                 let p = clip(ext);
                 if p.exists() {
-                    case(format!("decode {ext} 30 s 22050 mono"), clip_s, &mut || {
-                        load_only(&p)
-                    })?;
+                    case(format!("decode {ext} 30 s 22050 mono"), clip_s, &mut || load_only(&p))?;
                 }
             }
             let mut decode = vec![args.reference.join("song10_44100_stereo.wav")];
             decode.extend(args.decode.iter().cloned());
             for p in decode.iter().filter(|p| p.exists()) {
                 let secs = load(p, LoadOptions::default())?.samples.len() as f64 / 22050.0;
-                let name = format!(
-                    "decode+resample {} -> 22050 mono",
-                    p.file_name().unwrap_or_default().to_string_lossy()
-                );
+                let name =
+                    format!("decode+resample {} -> 22050 mono", p.file_name().unwrap_or_default().to_string_lossy());
                 case(name, secs, &mut || load_only(p))?;
             }
             let p = MelSpecParams::default();
             let lm = || logmel(&y, &p, DbRef::Value(1.0), Some(80.0));
-            case(
-                "fft floor: rfft of every 2048-frame (1 thread)".into(),
-                clip_s,
-                &mut || Ok(fft_floor(&y)),
-            )?;
+            case("fft floor: rfft of every 2048-frame (1 thread)".into(), clip_s, &mut || Ok(fft_floor(&y)))?;
             case("stft power (2048/512)".into(), clip_s, &mut || {
                 Ok(drop(spectrogram(&y, StftParams::default(), 2.0)?))
             })?;
             case("log-mel 128 + dB".into(), clip_s, &mut || Ok(drop(lm()?)))?;
-            case("mfcc 20 (from log-mel)".into(), clip_s, &mut || {
-                Ok(drop(mfcc_from_logmel(&lm()?, 20)))
-            })?;
-            case("gtzan57 (57 features)".into(), clip_s, &mut || {
-                Ok(drop(gtzan57(&y, 22050)?))
-            })?;
+            case("mfcc 20 (from log-mel)".into(), clip_s, &mut || Ok(drop(mfcc_from_logmel(&lm()?, 20))))?;
+            case("gtzan57 (57 features)".into(), clip_s, &mut || Ok(drop(gtzan57(&y, 22050)?)))?;
             if !batch_files.is_empty() && want("batch") {
                 let (t, secs) = batch(&batch_files, args.min_time)?;
                 let name = format!(
@@ -164,22 +136,14 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                     batch_files.len() as f64 / t.median_s
                 );
                 eprintln!("[{n}T] {name}: median {:.2} s", t.median_s);
-                results.entry(name).or_default().insert(
-                    n,
-                    Timing {
-                        audio_s: secs,
-                        xrt: secs / t.median_s,
-                        ..t
-                    },
-                );
+                results.entry(name).or_default().insert(n, Timing { audio_s: secs, xrt: secs / t.median_s, ..t });
             }
             Ok(())
         })?;
     }
     print_table(&results, &threads);
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&results)?)
-            .with_context(|| path.display().to_string())?;
+        std::fs::write(path, serde_json::to_string_pretty(&results)?).with_context(|| path.display().to_string())?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -188,17 +152,12 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
 /// plus real FFTs, no window, no power, no mel. Anything above this is our own overhead.
 fn fft_floor(y: &[f32]) {
     let fft = realfft::RealFftPlanner::<f32>::new().plan_fft_forward(2048);
-    let (mut input, mut out, mut scratch) = (
-        fft.make_input_vec(),
-        fft.make_output_vec(),
-        fft.make_scratch_vec(),
-    );
+    let (mut input, mut out, mut scratch) = (fft.make_input_vec(), fft.make_output_vec(), fft.make_scratch_vec());
     let mut padded = vec![0.0f32; y.len() + 2048];
     padded[1024..1024 + y.len()].copy_from_slice(y);
     for t in 0..1 + y.len() / 512 {
         input.copy_from_slice(&padded[t * 512..t * 512 + 2048]);
-        fft.process_with_scratch(&mut input, &mut out, &mut scratch)
-            .expect("fixed sizes");
+        fft.process_with_scratch(&mut input, &mut out, &mut scratch).expect("fixed sizes");
     }
     std::hint::black_box(&out);
 }

@@ -9,9 +9,7 @@ use clap::{Args, ValueEnum};
 use genre_audio::{load, AudioStream, LoadOptions};
 use genre_features::convert::{fft_frequencies, mel_frequencies};
 use genre_features::core::{power_to_db, spectrogram, DbRef, Frame};
-use genre_features::feature::{
-    chroma_stft, mel_projector, melspectrogram, mfcc_from_logmel, MelSpecParams,
-};
+use genre_features::feature::{chroma_stft, mel_projector, melspectrogram, mfcc_from_logmel, MelSpecParams};
 use genre_features::filters::MelNorm;
 use genre_features::gtzan::{gtzan57, gtzan57_names};
 use genre_features::stream::FrameStream;
@@ -114,11 +112,7 @@ pub struct FeaturesArgs {
 
 impl FeaturesArgs {
     fn load_options(&self) -> LoadOptions {
-        LoadOptions {
-            sr: Some(self.sr),
-            offset: self.offset,
-            duration: self.duration,
-        }
+        LoadOptions { sr: Some(self.sr), offset: self.offset, duration: self.duration }
     }
 
     fn mel_params(&self) -> MelSpecParams {
@@ -126,11 +120,7 @@ impl FeaturesArgs {
         p.mel.fmin = self.fmin;
         p.mel.fmax = self.fmax;
         p.mel.htk = self.htk;
-        p.mel.norm = if self.no_mel_norm {
-            MelNorm::None
-        } else {
-            MelNorm::Slaney
-        };
+        p.mel.norm = if self.no_mel_norm { MelNorm::None } else { MelNorm::Slaney };
         p
     }
 
@@ -154,9 +144,7 @@ pub fn run(args: FeaturesArgs) -> Result<ExitCode> {
     if args.kind == Kind::Gtzan57 {
         return gtzan_table(&args, &files);
     }
-    let single_out = ["npy", "csv", "png"]
-        .iter()
-        .any(|e| args.out.extension().is_some_and(|x| x == *e));
+    let single_out = ["npy", "csv", "png"].iter().any(|e| args.out.extension().is_some_and(|x| x == *e));
     if single_out && files.len() == 1 {
         return Ok(match array_to_file(&args, &files[0], &args.out) {
             Ok(()) => ExitCode::SUCCESS,
@@ -167,14 +155,9 @@ pub fn run(args: FeaturesArgs) -> Result<ExitCode> {
         });
     }
     if single_out {
-        bail!(
-            "{} inputs need --out to be a folder (got {})",
-            files.len(),
-            args.out.display()
-        );
+        bail!("{} inputs need --out to be a folder (got {})", files.len(), args.out.display());
     }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let ext = match args.format {
         Format::Npy => "npy",
         Format::Csv => "csv",
@@ -183,10 +166,7 @@ pub fn run(args: FeaturesArgs) -> Result<ExitCode> {
     let pb = bar(files.len() as u64, "features", args.quiet);
     let failures = Mutex::new(Vec::new());
     files.par_iter().for_each(|f| {
-        let stem = f
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let stem = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let out = args.out.join(format!("{stem}.{ext}"));
         if let Err(e) = array_to_file(&args, f, &out) {
             failures.lock().unwrap().push(format!("{e:#}"));
@@ -216,8 +196,7 @@ fn array_to_file(args: &FeaturesArgs, input: &Path, out: &Path) -> Result<()> {
         return stream_to_npy(args, input, out);
     }
     let audio = load(input, args.load_options())?;
-    let (array, axis, is_db) =
-        compute(args, &audio.samples).with_context(|| input.display().to_string())?;
+    let (array, axis, is_db) = compute(args, &audio.samples).with_context(|| input.display().to_string())?;
     match ext {
         "npy" => write_npy(out, &[array.rows, array.cols], &array.data)?,
         "csv" => write_csv(out, &array)?,
@@ -225,17 +204,10 @@ fn array_to_file(args: &FeaturesArgs, input: &Path, out: &Path) -> Result<()> {
             let (shown, range) = if is_db || args.kind == Kind::Mfcc || args.kind == Kind::Chroma {
                 (array, if is_db { args.top_db() } else { None })
             } else {
-                (
-                    power_to_db(&array, DbRef::Max, 1e-10, Some(80.0)),
-                    Some(80.0),
-                )
+                (power_to_db(&array, DbRef::Max, 1e-10, Some(80.0)), Some(80.0))
             };
-            let title = format!(
-                "{} - {:?}",
-                input.file_name().unwrap_or_default().to_string_lossy(),
-                args.kind
-            )
-            .to_lowercase();
+            let title =
+                format!("{} - {:?}", input.file_name().unwrap_or_default().to_string_lossy(), args.kind).to_lowercase();
             spectrogram_png(
                 out,
                 &shown.data,
@@ -257,41 +229,23 @@ fn compute(args: &FeaturesArgs, y: &[f32]) -> Result<(Array2, FreqAxis, bool)> {
     let p = args.mel_params();
     let mel_axis = || {
         FreqAxis::Hz(
-            mel_frequencies(
-                args.n_mels + 2,
-                args.fmin,
-                args.fmax.unwrap_or(args.sr as f64 / 2.0),
-                args.htk,
-            )[1..=args.n_mels]
+            mel_frequencies(args.n_mels + 2, args.fmin, args.fmax.unwrap_or(args.sr as f64 / 2.0), args.htk)
+                [1..=args.n_mels]
                 .to_vec(),
         )
     };
     Ok(match args.kind {
-        Kind::Stft => (
-            spectrogram(y, p.stft, 2.0)?,
-            FreqAxis::Hz(fft_frequencies(args.sr, args.n_fft)),
-            false,
-        ),
+        Kind::Stft => (spectrogram(y, p.stft, 2.0)?, FreqAxis::Hz(fft_frequencies(args.sr, args.n_fft)), false),
         Kind::Mel => (melspectrogram(y, &p)?, mel_axis(), false),
-        Kind::Logmel => (
-            power_to_db(&melspectrogram(y, &p)?, args.db_ref(), 1e-10, args.top_db()),
-            mel_axis(),
-            true,
-        ),
+        Kind::Logmel => (power_to_db(&melspectrogram(y, &p)?, args.db_ref(), 1e-10, args.top_db()), mel_axis(), true),
         Kind::Mfcc => {
             let logmel = power_to_db(&melspectrogram(y, &p)?, args.db_ref(), 1e-10, args.top_db());
             let labels = (1..=args.n_mfcc).map(|i| format!("{i}")).collect();
-            (
-                mfcc_from_logmel(&logmel, args.n_mfcc),
-                FreqAxis::Labels(labels),
-                false,
-            )
+            (mfcc_from_logmel(&logmel, args.n_mfcc), FreqAxis::Labels(labels), false)
         }
         Kind::Chroma => {
             let power = spectrogram(y, p.stft, 2.0)?;
-            let names = [
-                "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
-            ];
+            let names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
             (
                 chroma_stft(&power, args.sr, args.n_fft, 12),
                 FreqAxis::Labels(names.iter().map(|s| s.to_string()).collect()),
@@ -319,11 +273,7 @@ fn stream_to_npy(args: &FeaturesArgs, input: &Path, out: &Path) -> Result<()> {
     let audio = AudioStream::open(input, args.load_options())?;
     let (mut writer, max_power) = if args.kind == Kind::Stft {
         let power = |f: &mut Frame<'_>, row: &mut [f32]| row.copy_from_slice(f.power());
-        pump(
-            audio,
-            FrameStream::new(p.stft, p.stft.n_bins(), power)?,
-            out,
-        )
+        pump(audio, FrameStream::new(p.stft, p.stft.n_bins(), power)?, out)
     } else {
         let (width, project) = mel_projector(&p);
         pump(audio, FrameStream::new(p.stft, width, project)?, out)
@@ -336,10 +286,7 @@ fn stream_to_npy(args: &FeaturesArgs, input: &Path, out: &Path) -> Result<()> {
         };
         let offset = 10.0 * reference.max(1e-10).log10();
         let max_db = 10.0 * max_power.max(1e-10).log10() - offset;
-        let floor = args
-            .top_db()
-            .map(|t| max_db - t)
-            .unwrap_or(f32::NEG_INFINITY);
+        let floor = args.top_db().map(|t| max_db - t).unwrap_or(f32::NEG_INFINITY);
         writer.map_in_place(|v| (10.0 * v.max(1e-10).log10() - offset).max(floor))?;
     }
     writer.finish()?;
@@ -348,11 +295,7 @@ fn stream_to_npy(args: &FeaturesArgs, input: &Path, out: &Path) -> Result<()> {
 
 /// Move every chunk of `audio` through `frames` into a column writer; returns the writer and
 /// the largest value written.
-fn pump<F>(
-    mut audio: AudioStream,
-    mut frames: FrameStream<f32, F>,
-    out: &Path,
-) -> Result<(NpyColumnWriter, f32)>
+fn pump<F>(mut audio: AudioStream, mut frames: FrameStream<f32, F>, out: &Path) -> Result<(NpyColumnWriter, f32)>
 where
     F: Fn(&mut Frame<'_>, &mut [f32]) + Sync,
 {
@@ -379,8 +322,7 @@ fn gtzan_table(args: &FeaturesArgs, files: &[PathBuf]) -> Result<ExitCode> {
         .map(|f| {
             let r = (|| {
                 let audio = load(f, args.load_options())?;
-                let v =
-                    gtzan57(&audio.samples, audio.sr).with_context(|| f.display().to_string())?;
+                let v = gtzan57(&audio.samples, audio.sr).with_context(|| f.display().to_string())?;
                 Ok((audio.samples.len() as u64, v))
             })();
             pb.inc(1);
@@ -402,11 +344,7 @@ fn gtzan_table(args: &FeaturesArgs, files: &[PathBuf]) -> Result<ExitCode> {
     for (f, r) in files.iter().zip(rows) {
         match r {
             Ok((len, v)) => {
-                let name = f
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned();
+                let name = f.file_name().unwrap_or_default().to_string_lossy().into_owned();
                 let label = f
                     .parent()
                     .and_then(|p| p.file_name())

@@ -10,7 +10,7 @@ use clap::Args;
 use genre_data::{Dataset, FeatureSpec};
 use genre_model::card::Normalization;
 use genre_model::data::DataSource;
-use genre_model::metrics::{mean_rows, multi_label, single_label, Scores};
+use genre_model::metrics::{best_thresholds, mean_rows, multi_label, single_label, Scores};
 use genre_model::train::predict;
 use genre_model::Net;
 use genre_report::chart::confusion_png;
@@ -29,13 +29,22 @@ pub struct Report {
     pub tracks: Scores,
     /// Multi-label: per-tag (tag, ROC-AUC, PR-AUC) over tracks.
     pub tags: Vec<(String, Option<f64>, Option<f64>)>,
+    /// Multi-label: per-tag thresholds with the best F1 on these tracks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub best_thresholds: Vec<f32>,
 }
 
 impl Report {
     pub fn summary(&self) -> String {
         let mut s = format!(
             "[{} / {}] segment accuracy {:.3} ({} windows), track accuracy {:.3} ({} tracks), track macro-F1 {:.3}",
-            self.split, self.part, self.segments.accuracy, self.segments.n, self.tracks.accuracy, self.tracks.n, self.tracks.macro_f1
+            self.split,
+            self.part,
+            self.segments.accuracy,
+            self.segments.n,
+            self.tracks.accuracy,
+            self.tracks.n,
+            self.tracks.macro_f1
         );
         for (k, v) in &self.tracks.top_k {
             if *k > 1 {
@@ -56,10 +65,7 @@ impl Report {
         }
         m += &format!("\n## Per genre (track level, {} / {})\n\n| genre | precision | recall | F1 | support |\n|---|---:|---:|---:|---:|\n", self.split, self.part);
         for c in &self.tracks.per_class {
-            m += &format!(
-                "| {} | {:.3} | {:.3} | {:.3} | {} |\n",
-                c.class, c.precision, c.recall, c.f1, c.support
-            );
+            m += &format!("| {} | {:.3} | {:.3} | {:.3} | {} |\n", c.class, c.precision, c.recall, c.f1, c.support);
         }
         m += &format!(
             "\n## Confusion matrix (track level, rows = true, {} / {})\n\n| | {} |\n|---|{}\n",
@@ -72,17 +78,13 @@ impl Report {
             m += &format!(
                 "| {} | {} |\n",
                 classes[i],
-                row.iter()
-                    .map(|v| v.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" | ")
+                row.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" | ")
             );
         }
         if !self.tags.is_empty() {
             m += "\n## Tags (track level)\n\n| tag | ROC-AUC | PR-AUC |\n|---|---:|---:|\n";
             for (t, roc, pr) in &self.tags {
-                let f =
-                    |v: &Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
+                let f = |v: &Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
                 m += &format!("| {t} | {} | {} |\n", f(roc), f(pr));
             }
         }
@@ -108,35 +110,20 @@ pub fn score_report(
         by_track.entry(src.track(i)).or_default().push(p);
     }
     let track_probs: Vec<Vec<f32>> = by_track.values().map(|ps| mean_rows(ps)).collect();
-    let track_labels: Vec<Vec<usize>> = by_track
-        .keys()
-        .map(|&t| ds.tracks[t].labels.clone())
-        .collect();
-    let tracks = single_label(
-        &track_probs,
-        &track_labels.iter().map(|l| l[0]).collect::<Vec<_>>(),
-        &ds.classes,
-    );
-    let tags = if multi {
-        multi_label(&track_probs, &track_labels, &ds.classes)
+    let track_labels: Vec<Vec<usize>> = by_track.keys().map(|&t| ds.tracks[t].labels.clone()).collect();
+    let tracks = single_label(&track_probs, &track_labels.iter().map(|l| l[0]).collect::<Vec<_>>(), &ds.classes);
+    let (tags, best_thresholds) = if multi {
+        let n = ds.classes.len();
+        (multi_label(&track_probs, &track_labels, &ds.classes), best_thresholds(&track_probs, &track_labels, n))
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
-    Ok(Report {
-        split,
-        part: part.to_string(),
-        segments,
-        tracks,
-        tags,
-    })
+    Ok(Report { split, part: part.to_string(), segments, tracks, tags, best_thresholds })
 }
 
 /// `eval_<part>.json`, `eval_<part>.md`, `confusion_<part>.png` in `dir`.
 pub fn write_reports(dir: &Path, part: &str, r: &Report, classes: &[String]) -> Result<()> {
-    std::fs::write(
-        dir.join(format!("eval_{part}.json")),
-        serde_json::to_string_pretty(r)?,
-    )?;
+    std::fs::write(dir.join(format!("eval_{part}.json")), serde_json::to_string_pretty(r)?)?;
     std::fs::write(dir.join(format!("eval_{part}.md")), r.markdown(classes))?;
     confusion_png(
         &dir.join(format!("confusion_{part}.png")),
@@ -176,60 +163,31 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
     let (card, net) = load_model(Some(&a.model))?;
     let ds = Dataset::open(&a.data).with_context(|| a.data.display().to_string())?;
     if ds.classes != card.classes {
-        bail!(
-            "the data's classes {:?} differ from the model's {:?}",
-            ds.classes,
-            card.classes
-        );
+        bail!("the data's classes {:?} differ from the model's {:?}", ds.classes, card.classes);
     }
-    let run_dir = if a.model.is_dir() {
-        a.model.clone()
-    } else {
-        a.model.parent().map(Path::to_path_buf).unwrap_or_default()
-    };
+    let run_dir =
+        if a.model.is_dir() { a.model.clone() } else { a.model.parent().map(Path::to_path_buf).unwrap_or_default() };
     let (ids, split_name) = if a.part == "all" {
-        (
-            (0..ds.tracks.len()).collect::<Vec<_>>(),
-            "all tracks (no split)".to_string(),
-        )
+        ((0..ds.tracks.len()).collect::<Vec<_>>(), "all tracks (no split)".to_string())
     } else {
         let split_file = run_dir.join("split.json");
         let v: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(&split_file)
-                .with_context(|| split_file.display().to_string())?,
+            &std::fs::read_to_string(&split_file).with_context(|| split_file.display().to_string())?,
         )?;
         let wanted: std::collections::HashSet<String> = v[&a.part]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.as_str().map(String::from))
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
             .unwrap_or_default();
-        let ids: Vec<usize> = (0..ds.tracks.len())
-            .filter(|&i| wanted.contains(&ds.tracks[i].path.display().to_string()))
-            .collect();
+        let ids: Vec<usize> =
+            (0..ds.tracks.len()).filter(|&i| wanted.contains(&ds.tracks[i].path.display().to_string())).collect();
         if ids.is_empty() {
-            bail!(
-                "no track of {} is on the '{}' side of {}",
-                a.data.display(),
-                a.part,
-                split_file.display()
-            );
+            bail!("no track of {} is on the '{}' side of {}", a.data.display(), a.part, split_file.display());
         }
         (ids, card.split.clone())
     };
     let spec: FeatureSpec = serde_json::from_value(card.features.clone())?;
     let src = source_for(&ds, &spec, &ids, &a.cache, &a.part, a.quiet)?;
-    let report = score_report(
-        &net,
-        src.as_ref(),
-        &card.normalization,
-        &ds,
-        card.multi_label,
-        split_name,
-        &a.part,
-    )?;
+    let report = score_report(&net, src.as_ref(), &card.normalization, &ds, card.multi_label, split_name, &a.part)?;
     let out = a.out.clone().unwrap_or(run_dir);
     std::fs::create_dir_all(&out)?;
     write_reports(&out, &a.part, &report, &ds.classes)?;

@@ -94,8 +94,7 @@ impl TrainArgs {
         let mut s = FeatureSpec::new(
             kind,
             self.window.unwrap_or(win),
-            self.window_hop
-                .unwrap_or(self.window.map(|w| w / 2.0).unwrap_or(hop)),
+            self.window_hop.unwrap_or(self.window.map(|w| w / 2.0).unwrap_or(hop)),
         );
         s.n_mels = self.n_mels;
         s.n_mfcc = self.n_mfcc;
@@ -122,21 +121,9 @@ impl TrainArgs {
 
     fn split_choice(&self) -> Result<SplitChoice> {
         Ok(match self.lists.as_slice() {
-            [] => SplitChoice::Grouped {
-                valid: self.valid_frac,
-                test: self.test_frac,
-                seed: self.seed,
-            },
-            [t, v] => SplitChoice::Lists {
-                train: t.clone(),
-                valid: v.clone(),
-                test: None,
-            },
-            [t, v, te] => SplitChoice::Lists {
-                train: t.clone(),
-                valid: v.clone(),
-                test: Some(te.clone()),
-            },
+            [] => SplitChoice::Grouped { valid: self.valid_frac, test: self.test_frac, seed: self.seed },
+            [t, v] => SplitChoice::Lists { train: t.clone(), valid: v.clone(), test: None },
+            [t, v, te] => SplitChoice::Lists { train: t.clone(), valid: v.clone(), test: Some(te.clone()) },
             _ => bail!("--lists takes train,valid[,test]"),
         })
     }
@@ -161,11 +148,7 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
     let config = json!({ "data": a.data, "model": a.model, "features": spec, "training": opts, "split": split.kind,
                          "classes": ds.classes });
     check_resume_config(&a.out, &config)?;
-    let paths = |ids: &[usize]| {
-        ids.iter()
-            .map(|&i| ds.tracks[i].path.display().to_string())
-            .collect::<Vec<_>>()
-    };
+    let paths = |ids: &[usize]| ids.iter().map(|&i| ds.tracks[i].path.display().to_string()).collect::<Vec<_>>();
     write_json(
         &a.out.join("split.json"),
         &json!({ "kind": split.kind, "train": paths(&split.train), "valid": paths(&split.valid), "test": paths(&split.test) }),
@@ -174,75 +157,48 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
     let train_src = source_for(&ds, &spec, &split.train, &a.cache, "train", a.quiet)?;
     let valid_src = source_for(&ds, &spec, &split.valid, &a.cache, "valid", a.quiet)?;
     let [rows, cols] = train_src.shape();
-    let arch = ArchConfig {
-        family: a.model,
-        rows,
-        cols,
-        n_classes: ds.classes.len(),
-    };
+    let arch = ArchConfig { family: a.model, rows, cols, n_classes: ds.classes.len() };
     let norm = fit_normalization(train_src.as_ref(), a.model == Family::Features)?;
-    eprintln!(
-        "{} training windows of {rows}x{cols}, {} validation windows",
-        train_src.len(),
-        valid_src.len()
-    );
+    eprintln!("{} training windows of {rows}x{cols}, {} validation windows", train_src.len(), valid_src.len());
 
     let pb = bar(opts.epochs as u64, "epochs", a.quiet);
     let out = a.out.clone();
-    let outcome = train(
-        &arch,
-        &opts,
-        train_src.as_ref(),
-        valid_src.as_ref(),
-        &norm,
-        &a.out,
-        &mut |ev| match ev {
-            Event::Resumed { epochs_done } => {
-                pb.set_position(epochs_done as u64);
-                say(&pb, format!("resumed after epoch {epochs_done}"));
-            }
-            Event::Batch {
-                epoch,
-                batch,
-                batches,
-                loss,
-            } => pb.set_message(format!("e{epoch} {batch}/{batches} loss {loss:.3}")),
-            Event::Epoch { history } => {
-                let r = history.last().expect("epoch recorded");
-                pb.set_position(r.epoch as u64);
-                say(&pb, format!(
+    let outcome = train(&arch, &opts, train_src.as_ref(), valid_src.as_ref(), &norm, &a.out, &mut |ev| match ev {
+        Event::Resumed { epochs_done } => {
+            pb.set_position(epochs_done as u64);
+            say(&pb, format!("resumed after epoch {epochs_done}"));
+        }
+        Event::Batch { epoch, batch, batches, loss, acc } => {
+            pb.set_message(format!("e{epoch} {batch}/{batches} loss {loss:.3} acc {acc:.3}"))
+        }
+        Event::Epoch { history } => {
+            let r = history.last().expect("epoch recorded");
+            pb.set_position(r.epoch as u64);
+            say(&pb, format!(
                 "epoch {:>3}  loss {:.4}  acc {:.3}  | valid loss {:.4}  segment acc {:.3}  track acc {:.3}  ({}, {:.1}s)",
                 r.epoch, r.train_loss, r.train_acc, r.valid_loss, r.valid_segment_acc, r.valid_track_acc, split.kind, r.seconds
             ));
-                if let Err(e) = write_history(&out, history) {
-                    say(&pb, format!("warning: metrics not written: {e:#}"));
-                }
+            if let Err(e) = write_history(&out, history) {
+                say(&pb, format!("warning: metrics not written: {e:#}"));
             }
-        },
-    )?;
+        }
+    })?;
     pb.finish_and_clear();
 
     // Judge the chosen epoch on validation (and test when the split has one).
     let mut scores = json!({ "split": split.kind, "best_epoch": outcome.best_epoch });
+    let mut thresholds = vec![0.5; ds.classes.len()];
     for (name, ids) in [("valid", &split.valid), ("test", &split.test)] {
         if ids.is_empty() {
             continue;
         }
-        let src = if name == "valid" {
-            valid_src.as_ref()
-        } else {
-            &*source_for(&ds, &spec, ids, &a.cache, name, a.quiet)?
-        };
-        let report = score_report(
-            &outcome.best,
-            src,
-            &norm,
-            &ds,
-            opts.multi_label,
-            split.kind.to_string(),
-            name,
-        )?;
+        let src =
+            if name == "valid" { valid_src.as_ref() } else { &*source_for(&ds, &spec, ids, &a.cache, name, a.quiet)? };
+        let report = score_report(&outcome.best, src, &norm, &ds, opts.multi_label, split.kind.to_string(), name)?;
         write_reports(&a.out, name, &report, &ds.classes)?;
+        if name == "valid" && ds.multi_label {
+            thresholds = report.best_thresholds.clone(); // tags are decided with validation-tuned thresholds
+        }
         eprintln!("{}", report.summary());
         scores[name] = serde_json::to_value(&report).expect("report serialises");
     }
@@ -251,7 +207,7 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
         arch,
         classes: ds.classes.clone(),
         multi_label: ds.multi_label,
-        thresholds: vec![0.5; ds.classes.len()],
+        thresholds,
         features: serde_json::to_value(&spec).expect("spec serialises"),
         normalization: norm,
         data: a.data.display().to_string(),
@@ -276,18 +232,14 @@ fn check_resume_config(out: &Path, config: &serde_json::Value) -> Result<()> {
     if out.join("checkpoint/state.json").exists() && path.exists() {
         let old: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
         if &old != config {
-            bail!(
-                "{} holds a run with another configuration: use a new --out (or delete it)",
-                out.display()
-            );
+            bail!("{} holds a run with another configuration: use a new --out (or delete it)", out.display());
         }
     }
     write_json(&path, config)
 }
 
 fn write_json(path: &Path, v: &serde_json::Value) -> Result<()> {
-    std::fs::write(path, serde_json::to_string_pretty(v)?)
-        .with_context(|| path.display().to_string())
+    std::fs::write(path, serde_json::to_string_pretty(v)?).with_context(|| path.display().to_string())
 }
 
 /// metrics.csv, metrics.jsonl and learning_curves.png, rewritten after every epoch.
@@ -297,21 +249,14 @@ fn write_history(out: &Path, history: &[genre_model::train::EpochRecord]) -> Res
         w.serialize(r)?;
     }
     w.flush()?;
-    let lines: Vec<String> = history
-        .iter()
-        .map(|r| serde_json::to_string(r).expect("record serialises"))
-        .collect();
+    let lines: Vec<String> = history.iter().map(|r| serde_json::to_string(r).expect("record serialises")).collect();
     std::fs::write(out.join("metrics.jsonl"), lines.join("\n") + "\n")?;
-    let col =
-        |f: fn(&genre_model::train::EpochRecord) -> f64| history.iter().map(f).collect::<Vec<_>>();
+    let col = |f: fn(&genre_model::train::EpochRecord) -> f64| history.iter().map(f).collect::<Vec<_>>();
     line_chart(
         &out.join("learning_curve_loss.png"),
         "loss",
         "epoch",
-        &[
-            ("train", col(|r| r.train_loss)),
-            ("valid", col(|r| r.valid_loss)),
-        ],
+        &[("train", col(|r| r.train_loss)), ("valid", col(|r| r.valid_loss))],
     )?;
     line_chart(
         &out.join("learning_curve_accuracy.png"),

@@ -64,19 +64,14 @@ fn main() -> ExitCode {
         Command::Eval(a) => judge::run(a),
         Command::Predict(a) => tell::run(a),
         Command::Bench(a) => bench::run(a),
-        Command::Synth(a) => genre_audio::synth::write_genre_folder(
-            &a.out,
-            a.classes,
-            a.per_class,
-            a.secs,
-            22050,
-            a.seed,
-        )
-        .map(|files| {
-            eprintln!("{} clips written to {}", files.len(), a.out.display());
-            ExitCode::SUCCESS
-        })
-        .map_err(anyhow::Error::from),
+        Command::Synth(a) => {
+            genre_audio::synth::write_genre_folder(&a.out, a.classes, a.per_class, a.secs, 22050, a.seed)
+                .map(|files| {
+                    eprintln!("{} clips written to {}", files.len(), a.out.display());
+                    ExitCode::SUCCESS
+                })
+                .map_err(anyhow::Error::from)
+        }
     };
     match result {
         Ok(code) => code,

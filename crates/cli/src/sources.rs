@@ -20,16 +20,8 @@ pub struct CacheSource {
 impl CacheSource {
     pub fn new(index: CacheIndex, ds: &Dataset) -> Self {
         let items = index.items();
-        let labels = index
-            .entries
-            .iter()
-            .map(|e| ds.tracks[e.track].labels.clone())
-            .collect();
-        Self {
-            index,
-            items,
-            labels,
-        }
+        let labels = index.entries.iter().map(|e| ds.tracks[e.track].labels.clone()).collect();
+        Self { index, items, labels }
     }
 
     /// Track index (into the data set) of each window.
@@ -59,23 +51,13 @@ impl DataSource for CacheSource {
 
 /// How the data was split, from the command line.
 pub enum SplitChoice {
-    Lists {
-        train: PathBuf,
-        valid: PathBuf,
-        test: Option<PathBuf>,
-    },
-    Grouped {
-        valid: f64,
-        test: f64,
-        seed: u64,
-    },
+    Lists { train: PathBuf, valid: PathBuf, test: Option<PathBuf> },
+    Grouped { valid: f64, test: f64, seed: u64 },
 }
 
 pub fn make_split(ds: &Dataset, choice: &SplitChoice) -> Result<Split> {
     Ok(match choice {
-        SplitChoice::Lists { train, valid, test } => {
-            Split::from_lists(ds, train, valid, test.as_deref())?
-        }
+        SplitChoice::Lists { train, valid, test } => Split::from_lists(ds, train, valid, test.as_deref())?,
         SplitChoice::Grouped { valid, test, seed } => Split::grouped(ds, *valid, *test, *seed)?,
     })
 }
@@ -91,18 +73,12 @@ pub fn source_for(
     quiet: bool,
 ) -> Result<Box<dyn DataSource>> {
     if ds.tracks.first().is_some_and(|t| t.features.is_some()) {
-        let x: Vec<Vec<f32>> = tracks
-            .iter()
-            .map(|&i| ds.tracks[i].features.clone().unwrap_or_default())
-            .collect();
+        let x: Vec<Vec<f32>> = tracks.iter().map(|&i| ds.tracks[i].features.clone().unwrap_or_default()).collect();
         let rows = x.first().map(|v| v.len()).unwrap_or(0);
         return Ok(Box::new(MemorySource {
             shape: [rows, 1],
             x,
-            labels: tracks
-                .iter()
-                .map(|&i| ds.tracks[i].labels.clone())
-                .collect(),
+            labels: tracks.iter().map(|&i| ds.tracks[i].labels.clone()).collect(),
             tracks: tracks.to_vec(),
         }));
     }

@@ -64,6 +64,9 @@ struct Prediction {
     probabilities: Vec<f32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     segments: Vec<Segment>,
+    /// Multi-label models: the tags whose probability reaches the model's threshold.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<String>,
     /// The label given in a feature table, when scoring one.
     #[serde(skip_serializing_if = "Option::is_none")]
     label: Option<String>,
@@ -71,13 +74,7 @@ struct Prediction {
 
 /// Windows of one file: (start s, end s, features).
 fn file_windows(path: &Path, spec: &FeatureSpec) -> Result<Vec<(f64, f64, Vec<f32>)>> {
-    let audio = load(
-        path,
-        LoadOptions {
-            sr: Some(spec.sr),
-            ..LoadOptions::default()
-        },
-    )?;
+    let audio = load(path, LoadOptions { sr: Some(spec.sr), ..LoadOptions::default() })?;
     let y = &audio.samples;
     if y.is_empty() {
         anyhow::bail!("{}: no audio samples", path.display());
@@ -86,17 +83,13 @@ fn file_windows(path: &Path, spec: &FeatureSpec) -> Result<Vec<(f64, f64, Vec<f3
     let sr = spec.sr as f64;
     if spec.kind == FeatureKind::Gtzan57 && y.len() < len {
         // Clip-level statistics of a short clip: computed on the clip itself, not on padding.
-        let f = spec
-            .extract(y)
-            .with_context(|| path.display().to_string())?;
+        let f = spec.extract(y).with_context(|| path.display().to_string())?;
         return Ok(vec![(0.0, y.len() as f64 / sr, f)]);
     }
     window_starts(y.len(), len, hop)
         .into_par_iter()
         .map(|s| {
-            let f = spec
-                .extract(&window_padded(y, s, len))
-                .with_context(|| path.display().to_string())?;
+            let f = spec.extract(&window_padded(y, s, len)).with_context(|| path.display().to_string())?;
             Ok((s as f64 / sr, ((s + len).min(y.len())) as f64 / sr, f))
         })
         .collect()
@@ -113,19 +106,23 @@ fn classify(card: &ModelCard, net: &Net, windows: Vec<Vec<f32>>) -> Vec<Vec<f32>
     probabilities(net, x, [n, rows, cols], card.multi_label, &device::base())
 }
 
+/// Tags at or above their threshold (multi-label models only).
+fn tags_of(card: &ModelCard, p: &[f32]) -> Vec<String> {
+    if !card.multi_label {
+        return Vec::new();
+    }
+    p.iter().zip(&card.thresholds).zip(&card.classes).filter(|((v, t), _)| v >= t).map(|(_, c)| c.clone()).collect()
+}
+
 fn top_k(card: &ModelCard, p: &[f32], k: usize) -> Vec<(String, f32)> {
     let mut idx: Vec<usize> = (0..p.len()).collect();
     idx.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
-    idx.into_iter()
-        .take(k)
-        .map(|i| (card.classes[i].clone(), p[i]))
-        .collect()
+    idx.into_iter().take(k).map(|i| (card.classes[i].clone(), p[i])).collect()
 }
 
 pub fn run(a: PredictArgs) -> Result<ExitCode> {
     let (card, net) = load_model(a.model.as_deref())?;
-    let spec: FeatureSpec =
-        serde_json::from_value(card.features.clone()).context("model card features")?;
+    let spec: FeatureSpec = serde_json::from_value(card.features.clone()).context("model card features")?;
     let mut preds = Vec::new();
     let mut failures = Vec::new();
     if let Some(table) = &a.features {
@@ -138,19 +135,13 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
                 card.arch.rows
             );
         }
-        let probs = classify(
-            &card,
-            &net,
-            ds.tracks
-                .iter()
-                .map(|t| t.features.clone().unwrap_or_default())
-                .collect(),
-        );
+        let probs = classify(&card, &net, ds.tracks.iter().map(|t| t.features.clone().unwrap_or_default()).collect());
         for (t, p) in ds.tracks.iter().zip(probs) {
             preds.push(Prediction {
                 file: t.path.display().to_string(),
                 genre: card.classes[argmax(&p)].clone(),
                 top: top_k(&card, &p, a.top_k),
+                tags: tags_of(&card, &p),
                 probabilities: p,
                 segments: Vec::new(),
                 label: Some(ds.classes[t.labels[0]].clone()),
@@ -159,13 +150,47 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
     }
     let files = expand(&a.inputs)?;
     let pb = bar(files.len() as u64, "predict", a.quiet || files.len() < 2);
-    for f in &files {
-        // Features of one file in parallel, then one batched forward pass (the model is loaded once).
-        match file_windows(f, &spec) {
+    // Features of a few files at a time in parallel (bounded memory), then one batched forward
+    // pass per file on this thread (the model is loaded once).
+    let chunk = 2 * rayon::current_num_threads();
+    for group in files.chunks(chunk) {
+        let windows: Vec<Result<Vec<(f64, f64, Vec<f32>)>>> =
+            group.par_iter().map(|f| file_windows(f, &spec)).collect();
+        for (f, w) in group.iter().zip(windows) {
+            predict_file(&a, &card, &net, f, w, &mut preds, &mut failures);
+            pb.inc(1);
+        }
+    }
+    pb.finish_and_clear();
+    if preds.is_empty() && failures.is_empty() {
+        anyhow::bail!("nothing to predict: give audio files/folders or --features");
+    }
+    print_predictions(&a, &card, &preds)?;
+    if !failures.is_empty() {
+        eprintln!("{} of {} files failed:", failures.len(), files.len());
+        for f in &failures {
+            eprintln!("  {f}");
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn predict_file(
+    a: &PredictArgs,
+    card: &ModelCard,
+    net: &Net,
+    f: &Path,
+    windows: Result<Vec<(f64, f64, Vec<f32>)>>,
+    preds: &mut Vec<Prediction>,
+    failures: &mut Vec<String>,
+) {
+    {
+        match windows {
             Ok(w) => {
                 let (times, feats): (Vec<(f64, f64)>, Vec<Vec<f32>>) =
                     w.into_iter().map(|(s, e, x)| ((s, e), x)).unzip();
-                let probs = classify(&card, &net, feats);
+                let probs = classify(card, net, feats);
                 let rows: Vec<&[f32]> = probs.iter().map(|p| p.as_slice()).collect();
                 let mean = mean_rows(&rows);
                 let segments = if a.segments || a.json || a.csv {
@@ -185,7 +210,8 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
                 preds.push(Prediction {
                     file: f.display().to_string(),
                     genre: card.classes[argmax(&mean)].clone(),
-                    top: top_k(&card, &mean, a.top_k),
+                    top: top_k(card, &mean, a.top_k),
+                    tags: tags_of(card, &mean),
                     probabilities: mean,
                     segments,
                     label: None,
@@ -193,58 +219,29 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
             }
             Err(e) => failures.push(format!("{e:#}")),
         }
-        pb.inc(1);
     }
-    pb.finish_and_clear();
-    if preds.is_empty() && failures.is_empty() {
-        anyhow::bail!("nothing to predict: give audio files/folders or --features");
-    }
-    print_predictions(&a, &card, &preds)?;
-    if !failures.is_empty() {
-        eprintln!("{} of {} files failed:", failures.len(), files.len());
-        for f in &failures {
-            eprintln!("  {f}");
-        }
-        return Ok(ExitCode::FAILURE);
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn print_predictions(a: &PredictArgs, card: &ModelCard, preds: &[Prediction]) -> Result<()> {
     if a.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({ "classes": card.classes, "predictions": preds })
-            )?
+            serde_json::to_string_pretty(&serde_json::json!({ "classes": card.classes, "predictions": preds }))?
         );
         return Ok(());
     }
     if a.csv {
         let mut w = csv::Writer::from_writer(std::io::stdout());
-        let mut header = vec![
-            "file".to_string(),
-            "start".into(),
-            "end".into(),
-            "genre".into(),
-        ];
+        let mut header = vec!["file".to_string(), "start".into(), "end".into(), "genre".into()];
         header.extend(card.classes.iter().cloned());
         w.write_record(&header)?;
         for p in preds {
-            let mut rows = vec![(
-                "".to_string(),
-                "".to_string(),
-                p.genre.clone(),
-                &p.probabilities,
-            )];
-            rows.extend(p.segments.iter().map(|s| {
-                (
-                    format!("{:.2}", s.start),
-                    format!("{:.2}", s.end),
-                    s.genre.clone(),
-                    &s.probabilities,
-                )
-            }));
+            let mut rows = vec![("".to_string(), "".to_string(), p.genre.clone(), &p.probabilities)];
+            rows.extend(
+                p.segments
+                    .iter()
+                    .map(|s| (format!("{:.2}", s.start), format!("{:.2}", s.end), s.genre.clone(), &s.probabilities)),
+            );
             for (s, e, g, probs) in rows {
                 let mut rec = vec![p.file.clone(), s, e, g];
                 rec.extend(probs.iter().map(|v| format!("{v:.4}")));
@@ -256,37 +253,20 @@ fn print_predictions(a: &PredictArgs, card: &ModelCard, preds: &[Prediction]) ->
     }
     let mut correct = 0;
     for p in preds {
-        let top: Vec<String> = p
-            .top
-            .iter()
-            .map(|(g, v)| format!("{g} {:.1}%", v * 100.0))
-            .collect();
-        let label = p
-            .label
-            .as_ref()
-            .map(|l| format!("   (label: {l})"))
-            .unwrap_or_default();
+        let top: Vec<String> = p.top.iter().map(|(g, v)| format!("{g} {:.1}%", v * 100.0)).collect();
+        let label = p.label.as_ref().map(|l| format!("   (label: {l})")).unwrap_or_default();
         correct += p.label.as_ref().is_some_and(|l| *l == p.genre) as usize;
         println!("{}: {}{label}", p.file, top.join(", "));
         if a.segments {
             for s in &p.segments {
                 let i = argmax(&s.probabilities);
-                println!(
-                    "  {:>7.2}-{:<7.2} s  {:<10} {:>5.1}%",
-                    s.start,
-                    s.end,
-                    s.genre,
-                    s.probabilities[i] * 100.0
-                );
+                println!("  {:>7.2}-{:<7.2} s  {:<10} {:>5.1}%", s.start, s.end, s.genre, s.probabilities[i] * 100.0);
             }
         }
     }
     let labelled = preds.iter().filter(|p| p.label.is_some()).count();
     if labelled > 0 {
-        eprintln!(
-            "{correct}/{labelled} rows match their label ({:.1}%)",
-            100.0 * correct as f64 / labelled as f64
-        );
+        eprintln!("{correct}/{labelled} rows match their label ({:.1}%)", 100.0 * correct as f64 / labelled as f64);
     }
     Ok(())
 }

@@ -14,17 +14,7 @@ use genre_audio::wav::write_wav_mono16;
 const MIN_TRACK_ACC: f64 = 0.75;
 
 fn train(data: &Path, model: &str, out: &Path, cache: &Path, extra: &[&str]) {
-    let mut args = vec![
-        "train",
-        s(data),
-        "--model",
-        model,
-        "--out",
-        s(out),
-        "--cache",
-        s(cache),
-        "--quiet",
-    ];
+    let mut args = vec!["train", s(data), "--model", model, "--out", s(out), "--cache", s(cache), "--quiet"];
     args.extend_from_slice(extra);
     run_ok(&args);
 }
@@ -36,31 +26,16 @@ fn every_model_family_learns_synthetic_genres() {
     write_genre_folder(&data, 4, 6, 3.0, 22050, 11).unwrap();
     let cache = dir.path().join("cache");
     // Small batches: batch-norm running statistics need enough steps on so little data.
-    for (model, window, epochs) in [
-        ("cnn", "1", "6"),
-        ("resnet", "1", "6"),
-        ("lstm", "1", "8"),
-        ("crnn", "1", "6"),
-        ("features", "1.5", "12"),
-    ] {
+    for (model, window, epochs) in
+        [("cnn", "1", "6"), ("resnet", "1", "6"), ("lstm", "1", "8"), ("crnn", "1", "6"), ("features", "1.5", "12")]
+    {
         let out = dir.path().join(model);
         train(
             &data,
             model,
             &out,
             &cache,
-            &[
-                "--epochs",
-                epochs,
-                "--batch",
-                "8",
-                "--window",
-                window,
-                "--valid-frac",
-                "0.25",
-                "--test-frac",
-                "0.25",
-            ],
+            &["--epochs", epochs, "--batch", "8", "--window", window, "--valid-frac", "0.25", "--test-frac", "0.25"],
         );
         let card = read_json(&out.join("model.json"));
         for part in ["valid", "test"] {
@@ -68,10 +43,7 @@ fn every_model_family_learns_synthetic_genres() {
             let split = card["scores"][part]["split"].as_str().unwrap();
             println!("{model}: {part} track accuracy {acc:.3} ({split})");
             assert_eq!(split, "grouped split");
-            assert!(
-                acc >= MIN_TRACK_ACC,
-                "{model} {part}: track accuracy {acc} < {MIN_TRACK_ACC}"
-            );
+            assert!(acc >= MIN_TRACK_ACC, "{model} {part}: track accuracy {acc} < {MIN_TRACK_ACC}");
         }
         for f in [
             "metrics.csv",
@@ -89,13 +61,7 @@ fn every_model_family_learns_synthetic_genres() {
         let clip = data.join("drone/drone.000.wav");
         let p = run_ok(&["predict", s(&clip), "--model", s(&out), "--json"]);
         let v: serde_json::Value = serde_json::from_slice(&p.stdout).unwrap();
-        assert!(
-            v["predictions"][0]["probabilities"]
-                .as_array()
-                .unwrap()
-                .len()
-                == 4
-        );
+        assert!(v["predictions"][0]["probabilities"].as_array().unwrap().len() == 4);
     }
 }
 
@@ -105,35 +71,13 @@ fn a_killed_run_resumes_to_the_same_result() {
     let data = dir.path().join("music");
     write_genre_folder(&data, 3, 4, 2.0, 22050, 5).unwrap();
     let cache = dir.path().join("cache");
-    let args = [
-        "--epochs",
-        "6",
-        "--window",
-        "1",
-        "--patience",
-        "0",
-        "--valid-frac",
-        "0.25",
-        "--test-frac",
-        "0.25",
-    ];
+    let args = ["--epochs", "6", "--window", "1", "--patience", "0", "--valid-frac", "0.25", "--test-frac", "0.25"];
     let whole = dir.path().join("whole");
     train(&data, "cnn", &whole, &cache, &args);
 
     let resumed = dir.path().join("resumed");
     let mut cmd = genre();
-    cmd.args([
-        "train",
-        s(&data),
-        "--model",
-        "cnn",
-        "--out",
-        s(&resumed),
-        "--cache",
-        s(&cache),
-        "--quiet",
-    ])
-    .args(args);
+    cmd.args(["train", s(&data), "--model", "cnn", "--out", s(&resumed), "--cache", s(&cache), "--quiet"]).args(args);
     let mut child = cmd.spawn().unwrap();
     let state = resumed.join("checkpoint/state.json");
     let start = Instant::now();
@@ -146,33 +90,18 @@ fn a_killed_run_resumes_to_the_same_result() {
         if done >= 2 {
             break;
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(300),
-            "training never reached epoch 2"
-        );
+        assert!(start.elapsed() < Duration::from_secs(300), "training never reached epoch 2");
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    assert!(
-        !resumed.join("model.json").exists(),
-        "the run was meant to be interrupted"
-    );
+    assert!(!resumed.join("model.json").exists(), "the run was meant to be interrupted");
     let out = run_ok(
-        &[
-            "train",
-            s(&data),
-            "--model",
-            "cnn",
-            "--out",
-            s(&resumed),
-            "--cache",
-            s(&cache),
-        ]
-        .iter()
-        .copied()
-        .chain(args)
-        .collect::<Vec<_>>(),
+        &["train", s(&data), "--model", "cnn", "--out", s(&resumed), "--cache", s(&cache)]
+            .iter()
+            .copied()
+            .chain(args)
+            .collect::<Vec<_>>(),
     );
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("resumed after epoch"),
@@ -182,13 +111,7 @@ fn a_killed_run_resumes_to_the_same_result() {
     let metrics = |d: &Path| std::fs::read_to_string(d.join("metrics.csv")).unwrap();
     // Same numbers in every epoch except wall time.
     let strip = |t: String| {
-        t.lines()
-            .map(|l| {
-                l.rsplit_once(',')
-                    .map(|(a, _)| a.to_string())
-                    .unwrap_or_default()
-            })
-            .collect::<Vec<_>>()
+        t.lines().map(|l| l.rsplit_once(',').map(|(a, _)| a.to_string()).unwrap_or_default()).collect::<Vec<_>>()
     };
     assert_eq!(strip(metrics(&whole)), strip(metrics(&resumed)));
     assert_eq!(
@@ -202,10 +125,7 @@ fn a_killed_run_resumes_to_the_same_result() {
 fn tensors(p: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let bytes = std::fs::read(p).unwrap();
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-    st.tensors()
-        .into_iter()
-        .map(|(name, view)| (name, view.data().to_vec()))
-        .collect()
+    st.tensors().into_iter().map(|(name, view)| (name, view.data().to_vec())).collect()
 }
 
 #[test]
@@ -226,11 +146,7 @@ fn multi_label_tagging_from_a_manifest() {
                 }
                 let name = format!("clip{k:03}.wav");
                 write_wav_mono16(&root.join(&name), &clip, 22050).unwrap();
-                let labels = if a == b {
-                    tags[a].to_string()
-                } else {
-                    format!("{}|{}", tags[a], tags[b])
-                };
+                let labels = if a == b { tags[a].to_string() } else { format!("{}|{}", tags[a], tags[b]) };
                 rows.push(format!("{name},{labels},album{}", k / 2));
                 k += 1;
             }
@@ -243,24 +159,10 @@ fn multi_label_tagging_from_a_manifest() {
         "cnn",
         &out,
         &root.join("cache"),
-        &[
-            "--epochs",
-            "8",
-            "--window",
-            "1",
-            "--valid-frac",
-            "0.3",
-            "--test-frac",
-            "0.3",
-        ],
+        &["--epochs", "8", "--window", "1", "--valid-frac", "0.3", "--test-frac", "0.3"],
     );
     let report = read_json(&out.join("eval_valid.json"));
-    let aucs: Vec<f64> = report["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|t| t[1].as_f64())
-        .collect();
+    let aucs: Vec<f64> = report["tags"].as_array().unwrap().iter().filter_map(|t| t[1].as_f64()).collect();
     println!("per-tag ROC-AUC (valid): {aucs:?}");
     assert_eq!(read_json(&out.join("model.json"))["multi_label"], true);
     assert!(!aucs.is_empty());

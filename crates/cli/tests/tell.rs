@@ -17,51 +17,26 @@ fn default_model_predicts_out_of_the_box_and_skips_bad_files() {
     write_wav_mono16(&good1, &genre_clip(2, 12.0, 22050, 1), 22050).unwrap();
     write_wav_mono16(&good2, &genre_clip(0, 4.0, 44100, 2), 44100).unwrap();
     std::fs::write(dir.path().join("broken.mp3"), "not audio at all".repeat(50)).unwrap();
-    let out = genre()
-        .args(["predict", s(dir.path()), "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "a bad file in the batch must give exit code 1"
-    );
+    let out = genre().args(["predict", s(dir.path()), "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "a bad file in the batch must give exit code 1");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("broken.mp3"),
-        "the failure must name the file: {stderr}"
-    );
+    assert!(stderr.contains("broken.mp3"), "the failure must name the file: {stderr}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let preds = v["predictions"].as_array().unwrap();
     assert_eq!(preds.len(), 2, "the good files are still predicted");
-    assert_eq!(
-        v["classes"].as_array().unwrap().len(),
-        10,
-        "the default model knows the 10 GTZAN genres"
-    );
+    assert_eq!(v["classes"].as_array().unwrap().len(), 10, "the default model knows the 10 GTZAN genres");
     for p in preds {
-        let total: f64 = p["probabilities"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap())
-            .sum();
+        let total: f64 = p["probabilities"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).sum();
         assert!((total - 1.0).abs() < 1e-3);
         assert!(!p["segments"].as_array().unwrap().is_empty());
     }
     // Text and CSV forms.
     let txt = run_ok(&["predict", s(&good1), "--segments"]);
     let txt = String::from_utf8_lossy(&txt.stdout);
-    assert!(
-        txt.contains("a.wav:") && txt.contains('%') && txt.contains(" s "),
-        "{txt}"
-    );
+    assert!(txt.contains("a.wav:") && txt.contains('%') && txt.contains(" s "), "{txt}");
     let csv = run_ok(&["predict", s(&good1), "--csv"]);
     let csv = String::from_utf8_lossy(&csv.stdout);
-    assert!(
-        csv.starts_with("file,start,end,genre,blues,classical"),
-        "{csv}"
-    );
+    assert!(csv.starts_with("file,start,end,genre,blues,classical"), "{csv}");
 }
 
 #[test]
@@ -71,25 +46,15 @@ fn a_bad_model_file_is_refused_with_a_reason() {
     write_wav_mono16(&clip, &genre_clip(1, 2.0, 22050, 1), 22050).unwrap();
     let model = dir.path().join("model");
     std::fs::create_dir_all(&model).unwrap();
-    let default_card =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default/model.json");
+    let default_card = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default/model.json");
     std::fs::copy(&default_card, model.join("model.json")).unwrap();
     std::fs::write(model.join("model.safetensors"), b"garbage, not weights").unwrap();
-    let out = genre()
-        .args(["predict", s(&clip), "--model", s(&model)])
-        .output()
-        .unwrap();
+    let out = genre().args(["predict", s(&clip), "--model", s(&model)]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("model.safetensors") && err.contains("not a valid model file"),
-        "{err}"
-    );
+    assert!(err.contains("model.safetensors") && err.contains("not a valid model file"), "{err}");
     std::fs::write(model.join("model.json"), "{\"hello\": 1}").unwrap();
-    let out = genre()
-        .args(["predict", s(&clip), "--model", s(&model)])
-        .output()
-        .unwrap();
+    let out = genre().args(["predict", s(&clip), "--model", s(&model)]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a genre model card"));
 }
@@ -101,15 +66,7 @@ fn default_model_agrees_on_rust_features_and_table_rows() {
     let gtzan = shared().join("data/gtzan");
     let dir = tempfile::tempdir().unwrap();
     let ours = dir.path().join("ours.csv");
-    run_ok(&[
-        "features",
-        s(&gtzan.join("audio")),
-        "--kind",
-        "gtzan57",
-        "--out",
-        s(&ours),
-        "--quiet",
-    ]);
+    run_ok(&["features", s(&gtzan.join("audio")), "--kind", "gtzan57", "--out", s(&ours), "--quiet"]);
     let predict = |table: &std::path::Path| -> HashMap<String, String> {
         let out = run_ok(&["predict", "--features", s(table), "--json"]);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -119,11 +76,7 @@ fn default_model_agrees_on_rust_features_and_table_rows() {
             .iter()
             .map(|p| {
                 (
-                    p["file"]
-                        .as_str()
-                        .unwrap()
-                        .replace(".flac", "")
-                        .replace(".wav", ""),
+                    p["file"].as_str().unwrap().replace(".flac", "").replace(".wav", ""),
                     p["genre"].as_str().unwrap().to_string(),
                 )
             })
@@ -132,10 +85,7 @@ fn default_model_agrees_on_rust_features_and_table_rows() {
     let from_ours = predict(&ours);
     let from_table = predict(&gtzan.join("features_30_sec.csv"));
     assert_eq!(from_ours.len(), 101);
-    let same = from_ours
-        .iter()
-        .filter(|(k, g)| from_table.get(*k) == Some(g))
-        .count();
+    let same = from_ours.iter().filter(|(k, g)| from_table.get(*k) == Some(g)).count();
     println!("default model: same genre from Rust features and table rows on {same}/101 clips");
     assert!(same >= 99, "only {same}/101 agree");
 }

@@ -51,15 +51,9 @@ impl FeatureCache {
         let dir = root.join(spec.key());
         std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let spec_path = dir.join("spec.json");
-        std::fs::write(
-            &spec_path,
-            serde_json::to_string_pretty(spec).expect("spec serialises"),
-        )
-        .map_err(io_err(&spec_path))?;
-        Ok(Self {
-            dir,
-            spec: spec.clone(),
-        })
+        std::fs::write(&spec_path, serde_json::to_string_pretty(spec).expect("spec serialises"))
+            .map_err(io_err(&spec_path))?;
+        Ok(Self { dir, spec: spec.clone() })
     }
 
     pub fn dir(&self) -> &Path {
@@ -81,8 +75,7 @@ impl FeatureCache {
             )
         });
         let key = format!("{}|{stamp:?}", track.path.display());
-        self.dir
-            .join(format!("{:016x}.f32", crate::hash::fnv1a64(key.as_bytes())))
+        self.dir.join(format!("{:016x}.f32", crate::hash::fnv1a64(key.as_bytes())))
     }
 
     /// Make sure every track in `tracks` is cached (computing the missing ones in parallel) and
@@ -110,51 +103,28 @@ impl FeatureCache {
                 Err(e) => failures.push((i, e.to_string())),
             }
         }
-        (
-            CacheIndex {
-                shape: self.spec.shape(),
-                entries,
-            },
-            failures,
-        )
+        (CacheIndex { shape: self.spec.shape(), entries }, failures)
     }
 
     fn entry(&self, ds: &Dataset, i: usize) -> Result<Entry> {
         let track = &ds.tracks[i];
         if let Some(f) = &track.features {
-            return Ok(Entry {
-                track: i,
-                n_windows: 1,
-                source: Source::Memory(f.clone()),
-            });
+            return Ok(Entry { track: i, n_windows: 1, source: Source::Memory(f.clone()) });
         }
         let file = self.file_for(track);
         let n_windows = match read_header(&file, self.spec.shape()) {
             Ok(n) => n,
             Err(_) => self.compute(track, &file)?,
         };
-        Ok(Entry {
-            track: i,
-            n_windows,
-            source: Source::File(file),
-        })
+        Ok(Entry { track: i, n_windows, source: Source::File(file) })
     }
 
     fn compute(&self, track: &Track, file: &Path) -> Result<usize> {
-        let audio = load(
-            &track.path,
-            LoadOptions {
-                sr: Some(self.spec.sr),
-                ..LoadOptions::default()
-            },
-        )?;
+        let audio = load(&track.path, LoadOptions { sr: Some(self.spec.sr), ..LoadOptions::default() })?;
         let (len, hop) = self.spec.windowing().samples(self.spec.sr);
         let starts = window_starts(audio.samples.len(), len, hop);
         if starts.is_empty() {
-            return Err(DataError::Feature {
-                path: track.path.clone(),
-                msg: "no audio samples".into(),
-            });
+            return Err(DataError::Feature { path: track.path.clone(), msg: "no audio samples".into() });
         }
         let [rows, cols] = self.spec.shape();
         let mut bytes = Vec::with_capacity(HEADER + starts.len() * rows * cols * 4);
@@ -166,19 +136,14 @@ impl FeatureCache {
             let feats = self
                 .spec
                 .extract(&window_padded(&audio.samples, *s, len))
-                .map_err(|e| DataError::Feature {
-                    path: track.path.clone(),
-                    msg: e.to_string(),
-                })?;
+                .map_err(|e| DataError::Feature { path: track.path.clone(), msg: e.to_string() })?;
             debug_assert_eq!(feats.len(), rows * cols);
             for v in feats {
                 bytes.extend_from_slice(&v.to_le_bytes());
             }
         }
         let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-        File::create(&tmp)
-            .and_then(|mut f| f.write_all(&bytes))
-            .map_err(io_err(&tmp))?;
+        File::create(&tmp).and_then(|mut f| f.write_all(&bytes)).map_err(io_err(&tmp))?;
         std::fs::rename(&tmp, file).map_err(io_err(file))?;
         Ok(starts.len())
     }
@@ -189,30 +154,21 @@ fn read_header(path: &Path, shape: [usize; 2]) -> std::io::Result<usize> {
     let f = File::open(path)?;
     let mut h = [0u8; HEADER];
     f.read_exact_at(&mut h, 0)?;
-    let word = |k: usize| {
-        u32::from_le_bytes([h[4 + 4 * k], h[5 + 4 * k], h[6 + 4 * k], h[7 + 4 * k]]) as usize
-    };
+    let word = |k: usize| u32::from_le_bytes([h[4 + 4 * k], h[5 + 4 * k], h[6 + 4 * k], h[7 + 4 * k]]) as usize;
     let n = word(3);
     let ok = &h[..4] == MAGIC && word(0) == VERSION as usize && [word(1), word(2)] == shape;
     let complete = f.metadata()?.len() as usize == HEADER + n * shape[0] * shape[1] * 4;
     if ok && complete {
         Ok(n)
     } else {
-        Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "stale or partial cache file",
-        ))
+        Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "stale or partial cache file"))
     }
 }
 
 impl CacheIndex {
     /// Every (entry, window) pair: the units training shuffles.
     pub fn items(&self) -> Vec<(usize, usize)> {
-        self.entries
-            .iter()
-            .enumerate()
-            .flat_map(|(e, en)| (0..en.n_windows).map(move |w| (e, w)))
-            .collect()
+        self.entries.iter().enumerate().flat_map(|(e, en)| (0..en.n_windows).map(move |w| (e, w))).collect()
     }
 
     pub fn window_len(&self) -> usize {
@@ -227,8 +183,7 @@ impl CacheIndex {
             Source::File(path) => {
                 let f = File::open(path).map_err(io_err(path))?;
                 let mut bytes = vec![0u8; n * 4];
-                f.read_exact_at(&mut bytes, (HEADER + window * n * 4) as u64)
-                    .map_err(io_err(path))?;
+                f.read_exact_at(&mut bytes, (HEADER + window * n * 4) as u64).map_err(io_err(path))?;
                 for (o, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
                     *o = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
                 }

@@ -20,10 +20,7 @@ pub struct Track {
 impl Track {
     /// File stem, the key split lists use ("blues.00001" for ".../blues.00001.wav").
     pub fn stem(&self) -> String {
-        self.path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
+        self.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
     }
 }
 
@@ -63,10 +60,7 @@ impl Dataset {
             .collect();
         classes.sort();
         if classes.is_empty() {
-            return Err(DataError::Invalid(format!(
-                "{}: no genre sub-folders",
-                root.display()
-            )));
+            return Err(DataError::Invalid(format!("{}: no genre sub-folders", root.display())));
         }
         let mut tracks = Vec::new();
         for (ci, c) in classes.iter().enumerate() {
@@ -74,20 +68,10 @@ impl Dataset {
             collect_audio(&root.join(c), &mut files)?;
             for f in files {
                 let group = f.to_string_lossy().into_owned();
-                tracks.push(Track {
-                    path: f,
-                    labels: vec![ci],
-                    group,
-                    features: None,
-                });
+                tracks.push(Track { path: f, labels: vec![ci], group, features: None });
             }
         }
-        Ok(Self {
-            classes,
-            tracks,
-            multi_label: false,
-            feature_names: Vec::new(),
-        })
+        Ok(Self { classes, tracks, multi_label: false, feature_names: Vec::new() })
     }
 
     /// `path,labels[,group]` with a header line; paths relative to the manifest's folder; labels
@@ -101,21 +85,11 @@ impl Dataset {
         let mut rows = Vec::new();
         let mut names = BTreeSet::new();
         for (i, rec) in rdr.records().enumerate() {
-            let rec = rec.map_err(|e| {
-                DataError::Invalid(format!("{}: row {}: {e}", csv_path.display(), i + 2))
-            })?;
+            let rec = rec.map_err(|e| DataError::Invalid(format!("{}: row {}: {e}", csv_path.display(), i + 2)))?;
             let (Some(p), Some(l)) = (rec.get(0), rec.get(1)) else {
-                return Err(DataError::Invalid(format!(
-                    "{}: row {}: need path,labels",
-                    csv_path.display(),
-                    i + 2
-                )));
+                return Err(DataError::Invalid(format!("{}: row {}: need path,labels", csv_path.display(), i + 2)));
             };
-            let labels: Vec<String> = l
-                .split('|')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect();
+            let labels: Vec<String> = l.split('|').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
             names.extend(labels.iter().cloned());
             let path = base.join(p);
             let group = rec
@@ -131,46 +105,29 @@ impl Dataset {
             .into_iter()
             .map(|(path, labels, group)| Track {
                 path,
-                labels: labels
-                    .iter()
-                    .map(|l| classes.iter().position(|c| c == l).expect("collected"))
-                    .collect(),
+                labels: labels.iter().map(|l| classes.iter().position(|c| c == l).expect("collected")).collect(),
                 group,
                 features: None,
             })
             .collect();
-        Ok(Self {
-            classes,
-            tracks,
-            multi_label,
-            feature_names: Vec::new(),
-        })
+        Ok(Self { classes, tracks, multi_label, feature_names: Vec::new() })
     }
 
     /// A feature table: `filename,length,<features...>,label`; every numeric column except
     /// `length` is a feature.
     pub fn from_feature_table(csv_path: &Path) -> Result<Self> {
-        let mut rdr = csv::Reader::from_path(csv_path)
-            .map_err(|e| DataError::Invalid(format!("{}: {e}", csv_path.display())))?;
-        let header: Vec<String> = rdr
-            .headers()
-            .map_err(|e| DataError::Invalid(e.to_string()))?
-            .iter()
-            .map(String::from)
-            .collect();
-        let feat_cols: Vec<usize> = (0..header.len())
-            .filter(|&i| !matches!(header[i].as_str(), "filename" | "length" | "label"))
-            .collect();
-        let label_col = header
-            .iter()
-            .position(|h| h == "label")
-            .ok_or_else(|| DataError::Invalid("no label column".into()))?;
+        let mut rdr =
+            csv::Reader::from_path(csv_path).map_err(|e| DataError::Invalid(format!("{}: {e}", csv_path.display())))?;
+        let header: Vec<String> =
+            rdr.headers().map_err(|e| DataError::Invalid(e.to_string()))?.iter().map(String::from).collect();
+        let feat_cols: Vec<usize> =
+            (0..header.len()).filter(|&i| !matches!(header[i].as_str(), "filename" | "length" | "label")).collect();
+        let label_col =
+            header.iter().position(|h| h == "label").ok_or_else(|| DataError::Invalid("no label column".into()))?;
         let mut rows = Vec::new();
         let mut names = BTreeSet::new();
         for (i, rec) in rdr.records().enumerate() {
-            let rec = rec.map_err(|e| {
-                DataError::Invalid(format!("{}: row {}: {e}", csv_path.display(), i + 2))
-            })?;
+            let rec = rec.map_err(|e| DataError::Invalid(format!("{}: row {}: {e}", csv_path.display(), i + 2)))?;
             let feats: Vec<f32> = feat_cols
                 .iter()
                 .map(|&c| {
@@ -219,10 +176,8 @@ impl Dataset {
 }
 
 fn collect_audio(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io_err(dir))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).map_err(io_err(dir))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {

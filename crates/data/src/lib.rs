@@ -25,24 +25,15 @@ pub enum DataError {
     #[error("{0}")]
     Invalid(String),
     #[error("{path}: {source}")]
-    Io {
-        path: std::path::PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: std::path::PathBuf, source: std::io::Error },
     #[error(transparent)]
     Audio(#[from] genre_audio::AudioError),
     #[error("{path}: {msg}")]
-    Feature {
-        path: std::path::PathBuf,
-        msg: String,
-    },
+    Feature { path: std::path::PathBuf, msg: String },
 }
 
 pub type Result<T> = std::result::Result<T, DataError>;
 
 pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> DataError + '_ {
-    move |source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| DataError::Io { path: path.to_path_buf(), source }
 }

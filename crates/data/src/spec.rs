@@ -33,28 +33,12 @@ pub struct FeatureSpec {
 
 impl FeatureSpec {
     pub fn new(kind: FeatureKind, window_secs: f64, window_hop_secs: f64) -> Self {
-        Self {
-            kind,
-            sr: 22050,
-            n_fft: 2048,
-            hop: 512,
-            n_mels: 128,
-            n_mfcc: 20,
-            window_secs,
-            window_hop_secs,
-        }
+        Self { kind, sr: 22050, n_fft: 2048, hop: 512, n_mels: 128, n_mfcc: 20, window_secs, window_hop_secs }
     }
 
     /// Stable identifier of this spec (changes whenever any parameter changes).
     pub fn key(&self) -> String {
-        format!(
-            "{:016x}",
-            crate::hash::fnv1a64(
-                serde_json::to_string(self)
-                    .expect("spec serialises")
-                    .as_bytes()
-            )
-        )
+        format!("{:016x}", crate::hash::fnv1a64(serde_json::to_string(self).expect("spec serialises").as_bytes()))
     }
 
     pub fn windowing(&self) -> Windowing {
@@ -88,10 +72,7 @@ impl FeatureSpec {
                     m.data
                 }
             }
-            FeatureKind::Gtzan57 => gtzan57(window, self.sr)?
-                .into_iter()
-                .map(|v| v as f32)
-                .collect(),
+            FeatureKind::Gtzan57 => gtzan57(window, self.sr)?.into_iter().map(|v| v as f32).collect(),
         })
     }
 }

@@ -45,31 +45,16 @@ fn read_list(path: &Path) -> Result<HashSet<String>> {
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            Path::new(l)
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        })
+        .map(|l| Path::new(l).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
         .collect())
 }
 
 impl Split {
     /// From list files; tracks in no list are left out. Fails if a list names nothing present.
-    pub fn from_lists(
-        ds: &Dataset,
-        train: &Path,
-        valid: &Path,
-        test: Option<&Path>,
-    ) -> Result<Self> {
+    pub fn from_lists(ds: &Dataset, train: &Path, valid: &Path, test: Option<&Path>) -> Result<Self> {
         let (tr, va) = (read_list(train)?, read_list(valid)?);
         let te = test.map(read_list).transpose()?.unwrap_or_default();
-        let mut s = Split {
-            kind: SplitKind::List,
-            train: vec![],
-            valid: vec![],
-            test: vec![],
-        };
+        let mut s = Split { kind: SplitKind::List, train: vec![], valid: vec![], test: vec![] };
         for (i, t) in ds.tracks.iter().enumerate() {
             let stem = t.stem();
             if tr.contains(&stem) {
@@ -105,12 +90,7 @@ impl Split {
             by_class.entry(label).or_default().push(g);
         }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut s = Split {
-            kind: SplitKind::Grouped,
-            train: vec![],
-            valid: vec![],
-            test: vec![],
-        };
+        let mut s = Split { kind: SplitKind::Grouped, train: vec![], valid: vec![], test: vec![] };
         for (_, mut gs) in by_class {
             gs.shuffle(&mut rng);
             let n = gs.len();
@@ -145,11 +125,7 @@ impl Split {
     pub fn check(&self, ds: &Dataset) -> Result<()> {
         let mut side_of_track: HashMap<usize, &str> = HashMap::new();
         let mut side_of_group: HashMap<&str, &str> = HashMap::new();
-        for (name, side) in [
-            ("train", &self.train),
-            ("valid", &self.valid),
-            ("test", &self.test),
-        ] {
+        for (name, side) in [("train", &self.train), ("valid", &self.valid), ("test", &self.test)] {
             for &i in side {
                 if let Some(prev) = side_of_track.insert(i, name) {
                     return Err(DataError::Invalid(format!(
@@ -160,9 +136,7 @@ impl Split {
                 let g = ds.tracks[i].group.as_str();
                 if let Some(prev) = side_of_group.insert(g, name) {
                     if prev != name {
-                        return Err(DataError::Invalid(format!(
-                            "leak: group '{g}' is in {prev} and {name}"
-                        )));
+                        return Err(DataError::Invalid(format!("leak: group '{g}' is in {prev} and {name}")));
                     }
                 }
             }

@@ -30,10 +30,7 @@ fn cache_is_reused_keyed_by_parameters_and_reports_bad_files() {
     let mut w2 = vec![0f32; again.window_len()];
     again.read(2, 1, &mut w2).unwrap();
     assert_eq!(w, w2);
-    assert_eq!(
-        files_before,
-        std::fs::read_dir(cache.dir()).unwrap().count()
-    );
+    assert_eq!(files_before, std::fs::read_dir(cache.dir()).unwrap().count());
 
     // Another parameter, another cache folder.
     let mut other = spec.clone();

@@ -6,9 +6,7 @@ use genre_features::decompose::median_filter_rows;
 
 fn main() {
     let y: Vec<f32> = (0..661_500)
-        .map(|i| {
-            ((i as f32 * 0.01).sin() + (i as f32 * 0.37).sin() * 0.3) * ((i / 5000) % 3) as f32
-        })
+        .map(|i| ((i as f32 * 0.01).sin() + (i as f32 * 0.37).sin() * 0.3) * ((i / 5000) % 3) as f32)
         .collect();
     let s = stft(&y, StftParams::default()).unwrap();
     let mag: Vec<f32> = s.data.iter().map(|c| c.norm()).collect();

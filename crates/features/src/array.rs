@@ -10,20 +10,11 @@ pub struct Array2 {
 
 impl Array2 {
     pub fn zeros(rows: usize, cols: usize) -> Self {
-        Self {
-            rows,
-            cols,
-            data: vec![0.0; rows * cols],
-        }
+        Self { rows, cols, data: vec![0.0; rows * cols] }
     }
 
     pub fn from_vec(rows: usize, cols: usize, data: Vec<f32>) -> Self {
-        assert_eq!(
-            data.len(),
-            rows * cols,
-            "Array2::from_vec: {rows}x{cols} != {}",
-            data.len()
-        );
+        assert_eq!(data.len(), rows * cols, "Array2::from_vec: {rows}x{cols} != {}", data.len());
         Self { rows, cols, data }
     }
 
@@ -67,19 +58,11 @@ impl Array2 {
 
     /// Rows `[start, end)` as a new array.
     pub fn rows_range(&self, start: usize, end: usize) -> Array2 {
-        Array2::from_vec(
-            end - start,
-            self.cols,
-            self.data[start * self.cols..end * self.cols].to_vec(),
-        )
+        Array2::from_vec(end - start, self.cols, self.data[start * self.cols..end * self.cols].to_vec())
     }
 
     pub fn map(&self, f: impl Fn(f32) -> f32) -> Array2 {
-        Array2::from_vec(
-            self.rows,
-            self.cols,
-            self.data.iter().map(|&x| f(x)).collect(),
-        )
+        Array2::from_vec(self.rows, self.cols, self.data.iter().map(|&x| f(x)).collect())
     }
 
     pub fn max(&self) -> f32 {

@@ -45,10 +45,7 @@ pub fn linspace(start: f64, stop: f64, n: usize) -> Vec<f64> {
 
 /// `librosa.mel_frequencies`: `n` frequencies evenly spaced on the mel scale.
 pub fn mel_frequencies(n: usize, fmin: f64, fmax: f64, htk: bool) -> Vec<f64> {
-    linspace(hz_to_mel(fmin, htk), hz_to_mel(fmax, htk), n)
-        .into_iter()
-        .map(|m| mel_to_hz(m, htk))
-        .collect()
+    linspace(hz_to_mel(fmin, htk), hz_to_mel(fmax, htk), n).into_iter().map(|m| mel_to_hz(m, htk)).collect()
 }
 
 /// `librosa.fft_frequencies` (`np.fft.rfftfreq(n_fft, 1/sr)`), computed as numpy does.

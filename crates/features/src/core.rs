@@ -17,21 +17,14 @@ pub struct StftParams {
 
 impl Default for StftParams {
     fn default() -> Self {
-        Self {
-            n_fft: 2048,
-            hop: 512,
-            center: true,
-        }
+        Self { n_fft: 2048, hop: 512, center: true }
     }
 }
 
 impl StftParams {
     pub fn validate(&self) -> Result<()> {
         if self.n_fft < 2 || self.n_fft % 2 != 0 {
-            return Err(FeatureError::Param(format!(
-                "n_fft must be even and >= 2, got {}",
-                self.n_fft
-            )));
+            return Err(FeatureError::Param(format!("n_fft must be even and >= 2, got {}", self.n_fft)));
         }
         if self.hop == 0 {
             return Err(FeatureError::Param("hop must be >= 1".into()));
@@ -57,9 +50,7 @@ impl StftParams {
 
 /// Periodic Hann window (`scipy.signal.get_window('hann', n, fftbins=True)`).
 pub fn hann(n: usize) -> Vec<f32> {
-    (0..n)
-        .map(|i| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos()) as f32)
-        .collect()
+    (0..n).map(|i| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos()) as f32).collect()
 }
 
 /// One analysed frame, handed to the per-frame kernel of [`stft_frames`].
@@ -87,12 +78,7 @@ const FRAMES_PER_TASK: usize = 64;
 /// real FFT, then hand each frame's spectrum to `per_frame`, which writes `width` values of the
 /// frame-major output. Fusing the per-frame work (power, mel projection, ...) into the FFT loop
 /// keeps the spectrum in cache and never materialises the full STFT when it is not needed.
-pub fn stft_frames<T, F>(
-    y: &[f32],
-    params: StftParams,
-    width: usize,
-    per_frame: F,
-) -> Result<(usize, Vec<T>)>
+pub fn stft_frames<T, F>(y: &[f32], params: StftParams, width: usize, per_frame: F) -> Result<(usize, Vec<T>)>
 where
     T: Copy + Default + Send,
     F: Fn(&mut Frame<'_>, &mut [T]) + Sync,
@@ -116,30 +102,21 @@ where
     let window = hann(n_fft);
     let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n_fft);
     let mut out = vec![T::default(); n_frames * width];
-    out.par_chunks_mut(FRAMES_PER_TASK * width.max(1))
-        .enumerate()
-        .for_each(|(task, chunk)| {
-            let mut input = fft.make_input_vec();
-            let mut spectrum = fft.make_output_vec();
-            let mut scratch = fft.make_scratch_vec();
-            let mut power = vec![0.0f32; spectrum.len()];
-            for (i, row) in chunk.chunks_mut(width.max(1)).enumerate() {
-                let start = (task * FRAMES_PER_TASK + i) * params.hop;
-                let frame = &signal[start..start + n_fft];
-                for ((dst, &x), &w) in input.iter_mut().zip(frame).zip(&window) {
-                    *dst = x * w;
-                }
-                fft.process_with_scratch(&mut input, &mut spectrum, &mut scratch)
-                    .expect("FFT sizes are fixed by the plan");
-                per_frame(
-                    &mut Frame {
-                        spectrum: &spectrum,
-                        scratch: &mut power,
-                    },
-                    row,
-                );
+    out.par_chunks_mut(FRAMES_PER_TASK * width.max(1)).enumerate().for_each(|(task, chunk)| {
+        let mut input = fft.make_input_vec();
+        let mut spectrum = fft.make_output_vec();
+        let mut scratch = fft.make_scratch_vec();
+        let mut power = vec![0.0f32; spectrum.len()];
+        for (i, row) in chunk.chunks_mut(width.max(1)).enumerate() {
+            let start = (task * FRAMES_PER_TASK + i) * params.hop;
+            let frame = &signal[start..start + n_fft];
+            for ((dst, &x), &w) in input.iter_mut().zip(frame).zip(&window) {
+                *dst = x * w;
             }
-        });
+            fft.process_with_scratch(&mut input, &mut spectrum, &mut scratch).expect("FFT sizes are fixed by the plan");
+            per_frame(&mut Frame { spectrum: &spectrum, scratch: &mut power }, row);
+        }
+    });
     Ok((n_frames, out))
 }
 
@@ -159,11 +136,8 @@ impl Stft {
 
     /// `np.abs(S) ** power` as `[bin, frame]`.
     pub fn spectrogram(&self, power: f32) -> Array2 {
-        let frame_major = Array2::from_vec(
-            self.n_frames,
-            self.n_bins,
-            self.data.iter().map(|c| pow_abs(*c, power)).collect(),
-        );
+        let frame_major =
+            Array2::from_vec(self.n_frames, self.n_bins, self.data.iter().map(|c| pow_abs(*c, power)).collect());
         frame_major.transpose()
     }
 }
@@ -183,14 +157,8 @@ fn pow_abs(c: Complex32, power: f32) -> f32 {
 /// `librosa.stft`: the complex STFT.
 pub fn stft(y: &[f32], params: StftParams) -> Result<Stft> {
     let n_bins = params.n_bins();
-    let (n_frames, data) =
-        stft_frames(y, params, n_bins, |f, row| row.copy_from_slice(f.spectrum))?;
-    Ok(Stft {
-        params,
-        n_frames,
-        n_bins,
-        data,
-    })
+    let (n_frames, data) = stft_frames(y, params, n_bins, |f, row| row.copy_from_slice(f.spectrum))?;
+    Ok(Stft { params, n_frames, n_bins, data })
 }
 
 /// `np.abs(librosa.stft(y)) ** power` as `[bin, frame]`, without keeping the complex STFT.
@@ -223,8 +191,7 @@ pub fn istft(s: &Stft, length: usize) -> Vec<f32> {
         // irfft ignores the imaginary parts of the DC and Nyquist bins; realfft insists they are 0.
         spec[0].im = 0.0;
         spec[n_fft / 2].im = 0.0;
-        ifft.process_with_scratch(&mut spec, &mut frame, &mut scratch)
-            .expect("imaginary parts zeroed");
+        ifft.process_with_scratch(&mut spec, &mut frame, &mut scratch).expect("imaginary parts zeroed");
         let off = t * hop;
         for i in 0..n_fft {
             y[off + i] += frame[i] * scale * window[i];

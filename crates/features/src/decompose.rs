@@ -15,9 +15,7 @@ use crate::{Array2, Result, TINY_F32};
 /// cheaper than re-selecting each window.
 pub fn median_filter_rows(data: &[f32], rows: usize, cols: usize, size: usize) -> Vec<f32> {
     let mut out = vec![0.0; rows * cols];
-    out.par_chunks_mut(cols)
-        .zip(data.par_chunks(cols))
-        .for_each(|(o, x)| sliding_median(x, size, o));
+    out.par_chunks_mut(cols).zip(data.par_chunks(cols)).for_each(|(o, x)| sliding_median(x, size, o));
     out
 }
 
@@ -37,9 +35,7 @@ fn sliding_median(x: &[f32], size: usize, out: &mut [f32]) {
     let n = x.len();
     let half = size / 2;
     // Reflect-pad once, so the loop indexes directly.
-    let padded: Vec<f32> = (0..n + 2 * half)
-        .map(|i| x[reflect(i as isize - half as isize, n)])
-        .collect();
+    let padded: Vec<f32> = (0..n + 2 * half).map(|i| x[reflect(i as isize - half as isize, n)]).collect();
     // The sorted window, rounded up to a multiple of 8 lanes with +inf (never counted as smaller).
     let mut win = vec![f32::INFINITY; size.div_ceil(8) * 8];
     win[..size].copy_from_slice(&padded[..size]);
@@ -84,15 +80,13 @@ pub fn hpss(s: &Stft, kernel: usize) -> (Stft, Stft) {
     let harm_fm = Array2::from_vec(b, t, harm_bm).transpose().data;
     let mut harm = s.clone();
     let mut perc = s.clone();
-    harm.data
-        .iter_mut()
-        .zip(perc.data.iter_mut())
-        .zip(harm_fm.iter().zip(&perc_fm))
-        .for_each(|((h, p), (&mh, &mp))| {
+    harm.data.iter_mut().zip(perc.data.iter_mut()).zip(harm_fm.iter().zip(&perc_fm)).for_each(
+        |((h, p), (&mh, &mp))| {
             let (wh, wp) = softmask_pair(mh, mp);
             *h = scale(*h, wh);
             *p = scale(*p, wp);
-        });
+        },
+    );
     (harm, perc)
 }
 
@@ -134,9 +128,7 @@ mod tests {
         let half = (size / 2) as isize;
         (0..x.len() as isize)
             .map(|t| {
-                let mut w: Vec<f32> = (t - half..=t + half)
-                    .map(|i| x[reflect(i, x.len())])
-                    .collect();
+                let mut w: Vec<f32> = (t - half..=t + half).map(|i| x[reflect(i, x.len())]).collect();
                 w.sort_by(f32::total_cmp);
                 w[size / 2]
             })
@@ -150,9 +142,7 @@ mod tests {
             // values with many ties (quantised) and a spread, as spectrogram magnitudes have
             let x: Vec<f32> = (0..n)
                 .map(|_| {
-                    state = state
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                     ((state >> 40) % 50) as f32 * 0.5
                 })
                 .collect();

@@ -26,15 +26,7 @@ pub struct MelParams {
 
 impl Default for MelParams {
     fn default() -> Self {
-        Self {
-            sr: 22_050,
-            n_fft: 2048,
-            n_mels: 128,
-            fmin: 0.0,
-            fmax: None,
-            htk: false,
-            norm: MelNorm::Slaney,
-        }
+        Self { sr: 22_050, n_fft: 2048, n_mels: 128, fmin: 0.0, fmax: None, htk: false, norm: MelNorm::Slaney }
     }
 }
 
@@ -100,11 +92,7 @@ impl SparseBank {
     #[inline]
     pub fn apply_with<T>(&self, x: &[T], f: impl Fn(&T) -> f32, out: &mut [f32]) {
         for (o, (s, w)) in out.iter_mut().zip(&self.rows) {
-            *o = w
-                .iter()
-                .zip(&x[*s..*s + w.len()])
-                .map(|(a, b)| a * f(b))
-                .sum();
+            *o = w.iter().zip(&x[*s..*s + w.len()]).map(|(a, b)| a * f(b)).sum();
         }
     }
 }
@@ -114,10 +102,7 @@ impl SparseBank {
 pub fn chroma(sr: u32, n_fft: usize, tuning: f64, n_chroma: usize) -> Array2 {
     let nc = n_chroma as f64;
     let freqs = linspace(0.0, sr as f64, n_fft + 1); // endpoint=False == first n_fft of n_fft+1
-    let mut frqbins: Vec<f64> = freqs[1..n_fft]
-        .iter()
-        .map(|&f| nc * hz_to_octs(f, tuning, n_chroma))
-        .collect();
+    let mut frqbins: Vec<f64> = freqs[1..n_fft].iter().map(|&f| nc * hz_to_octs(f, tuning, n_chroma)).collect();
     frqbins.insert(0, frqbins[0] - 1.5 * nc);
     let mut binwidth: Vec<f64> = frqbins.windows(2).map(|w| (w[1] - w[0]).max(1.0)).collect();
     binwidth.push(1.0);
@@ -135,11 +120,7 @@ pub fn chroma(sr: u32, n_fft: usize, tuning: f64, n_chroma: usize) -> Array2 {
         let norm = wts.iter().map(|r| r[k] * r[k]).sum::<f64>().sqrt();
         let oct = (-0.5 * ((frqbins[k] / nc - 5.0) / 2.0).powi(2)).exp();
         for row in wts.iter_mut() {
-            row[k] = if norm > f64::MIN_POSITIVE {
-                row[k] / norm
-            } else {
-                row[k]
-            } * oct;
+            row[k] = if norm > f64::MIN_POSITIVE { row[k] / norm } else { row[k] } * oct;
         }
     }
     // base_c: roll so that row 0 is C rather than A.

@@ -7,8 +7,8 @@ use crate::core::{power_to_db_in_place, stft, DbRef, StftParams};
 use crate::decompose::hpss_signals_from_stft;
 use crate::feature::mel::mfcc_from_logmel;
 use crate::feature::{
-    chroma_stft, onset_strength_from_logmel, rms, spectral_bandwidth, spectral_centroid,
-    spectral_rolloff, tempo_from_onset, zero_crossing_rate,
+    chroma_stft, onset_strength_from_logmel, rms, spectral_bandwidth, spectral_centroid, spectral_rolloff,
+    tempo_from_onset, zero_crossing_rate,
 };
 use crate::filters::{mel, MelParams, SparseBank};
 use crate::stats::{mean, var};
@@ -64,10 +64,7 @@ pub fn gtzan57(y: &[f32], sr: u32) -> Result<Vec<f64>> {
                 || {
                     let logmel = logmel_from_stft(&s, sr);
                     let onset = onset_strength_from_logmel(&logmel, n_fft, hop);
-                    (
-                        mfcc_from_logmel(&logmel, 20),
-                        tempo_from_onset(&onset, sr, hop),
-                    )
+                    (mfcc_from_logmel(&logmel, 20), tempo_from_onset(&onset, sr, hop))
                 },
             )
         },
@@ -77,16 +74,7 @@ pub fn gtzan57(y: &[f32], sr: u32) -> Result<Vec<f64>> {
     let (rms_v, zcr) = time_domain?;
     let (mfcc, tempo) = mfcc_tempo;
     let mut out = Vec::with_capacity(57);
-    for x in [
-        &chroma[..],
-        &rms_v,
-        &centroid,
-        &bandwidth,
-        &rolloff,
-        &zcr,
-        &harm,
-        &perc,
-    ] {
+    for x in [&chroma[..], &rms_v, &centroid, &bandwidth, &rolloff, &zcr, &harm, &perc] {
         out.push(mean(x));
         out.push(var(x));
     }
@@ -100,11 +88,7 @@ pub fn gtzan57(y: &[f32], sr: u32) -> Result<Vec<f64>> {
 
 /// librosa's default log-mel (128 Slaney mels, power, ref 1.0, top_db 80) from an existing STFT.
 fn logmel_from_stft(s: &crate::Stft, sr: u32) -> Array2 {
-    let bank = SparseBank::from_dense(&mel(&MelParams {
-        sr,
-        n_fft: s.params.n_fft,
-        ..MelParams::default()
-    }));
+    let bank = SparseBank::from_dense(&mel(&MelParams { sr, n_fft: s.params.n_fft, ..MelParams::default() }));
     let n_mels = bank.rows.len();
     let mut fm = vec![0.0f32; s.n_frames * n_mels];
     for (t, row) in fm.chunks_mut(n_mels).enumerate() {

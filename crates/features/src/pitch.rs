@@ -57,8 +57,7 @@ pub fn pitch_tuning(freqs: &[f32], resolution: f64, bins_per_octave: usize) -> f
         .iter()
         .filter(|&&f| f > 0.0)
         .map(|&f| {
-            let r = (bins_per_octave as f64 * hz_to_octs(f as f64, 0.0, bins_per_octave))
-                .rem_euclid(1.0);
+            let r = (bins_per_octave as f64 * hz_to_octs(f as f64, 0.0, bins_per_octave)).rem_euclid(1.0);
             if r >= 0.5 {
                 r - 1.0
             } else {
@@ -83,10 +82,7 @@ pub fn pitch_tuning(freqs: &[f32], resolution: f64, bins_per_octave: usize) -> f
         }
         counts[i] += 1;
     }
-    let best = counts
-        .iter()
-        .enumerate()
-        .fold(0, |b, (i, &c)| if c > counts[b] { i } else { b });
+    let best = counts.iter().enumerate().fold(0, |b, (i, &c)| if c > counts[b] { i } else { b });
     edges[best]
 }
 
@@ -99,10 +95,6 @@ pub fn estimate_tuning(s: &Array2, sr: u32, n_fft: usize, bins_per_octave: usize
     }
     let mut mags: Vec<f32> = positive.iter().map(|p| p.3).collect();
     let threshold = median(&mut mags);
-    let pitches: Vec<f32> = positive
-        .iter()
-        .filter(|p| p.3 >= threshold)
-        .map(|p| p.2)
-        .collect();
+    let pitches: Vec<f32> = positive.iter().filter(|p| p.3 >= threshold).map(|p| p.2).collect();
     pitch_tuning(&pitches, 0.01, bins_per_octave)
 }

@@ -23,20 +23,8 @@ where
 {
     pub fn new(params: StftParams, width: usize, per_frame: F) -> Result<Self> {
         params.validate()?;
-        let buf = if params.center {
-            vec![0.0; params.n_fft / 2]
-        } else {
-            Vec::new()
-        };
-        Ok(Self {
-            params,
-            width,
-            per_frame,
-            buf,
-            total_in: 0,
-            emitted: 0,
-            _t: Default::default(),
-        })
+        let buf = if params.center { vec![0.0; params.n_fft / 2] } else { Vec::new() };
+        Ok(Self { params, width, per_frame, buf, total_in: 0, emitted: 0, _t: Default::default() })
     }
 
     pub fn width(&self) -> usize {
@@ -60,8 +48,7 @@ where
             return Err(FeatureError::Empty);
         }
         if self.params.center {
-            self.buf
-                .extend(std::iter::repeat(0.0).take(self.params.n_fft / 2));
+            self.buf.extend(std::iter::repeat(0.0).take(self.params.n_fft / 2));
         }
         let expected = self.params.n_frames(self.total_in);
         self.drain(expected.saturating_sub(self.emitted))
@@ -76,16 +63,8 @@ where
         if k == 0 {
             return Ok(Vec::new());
         }
-        let raw = StftParams {
-            center: false,
-            ..self.params
-        };
-        let (_, out) = stft_frames(
-            &self.buf[..(k - 1) * hop + n_fft],
-            raw,
-            self.width,
-            &self.per_frame,
-        )?;
+        let raw = StftParams { center: false, ..self.params };
+        let (_, out) = stft_frames(&self.buf[..(k - 1) * hop + n_fft], raw, self.width, &self.per_frame)?;
         self.buf.drain(..(k * hop).min(self.buf.len()));
         self.emitted += k;
         Ok(out)

@@ -21,10 +21,7 @@ fn read_table(path: &std::path::Path) -> HashMap<String, HashMap<String, f64>> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let cells: Vec<&str> = l.split(',').collect();
-            let stem = cells[0]
-                .trim_end_matches(".wav")
-                .trim_end_matches(".flac")
-                .to_string();
+            let stem = cells[0].trim_end_matches(".wav").trim_end_matches(".flac").to_string();
             let row = header
                 .iter()
                 .zip(&cells)
@@ -51,11 +48,7 @@ fn gtzan57_matches_the_feature_table_on_real_music() {
     let table = read_table(&dir.join("features_30_sec.csv"));
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("audio"))
         .unwrap()
-        .flat_map(|g| {
-            std::fs::read_dir(g.unwrap().path())
-                .unwrap()
-                .map(|f| f.unwrap().path())
-        })
+        .flat_map(|g| std::fs::read_dir(g.unwrap().path()).unwrap().map(|f| f.unwrap().path()))
         .filter(|p| p.extension().is_some_and(|e| e == "flac"))
         .collect();
     files.sort();
@@ -64,10 +57,7 @@ fn gtzan57_matches_the_feature_table_on_real_music() {
         .par_iter()
         .map(|p| {
             let audio = load(p, LoadOptions::default()).unwrap();
-            (
-                p.file_stem().unwrap().to_string_lossy().into_owned(),
-                gtzan57(&audio.samples, audio.sr).unwrap(),
-            )
+            (p.file_stem().unwrap().to_string_lossy().into_owned(), gtzan57(&audio.samples, audio.sr).unwrap())
         })
         .collect();
     let names = gtzan57_names();
@@ -85,15 +75,8 @@ fn gtzan57_matches_the_feature_table_on_real_music() {
                 }
             })
             .collect();
-        let (med, worst) = (
-            median(errs.clone()),
-            errs.iter().copied().fold(0.0, f64::max),
-        );
-        let kind = if name.ends_with("harmony_mean") || name == "perceptr_mean" {
-            "abs"
-        } else {
-            "rel"
-        };
+        let (med, worst) = (median(errs.clone()), errs.iter().copied().fold(0.0, f64::max));
+        let kind = if name.ends_with("harmony_mean") || name == "perceptr_mean" { "abs" } else { "rel" };
         println!("{name:<26} {med:>12.3e} {worst:>12.3e} ({kind})");
         let ok = match name.as_str() {
             "tempo" => true, // checked against librosa 0.11 below
@@ -104,22 +87,13 @@ fn gtzan57_matches_the_feature_table_on_real_music() {
             failures.push(name.clone());
         }
     }
-    let librosa = read_table(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/gtzan57_librosa011.csv"),
-    );
+    let librosa = read_table(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/gtzan57_librosa011.csv"));
     let tempo_j = names.iter().position(|n| n == "tempo").unwrap();
     let same = |reference: &HashMap<String, HashMap<String, f64>>| {
-        ours.iter()
-            .filter(|(stem, v)| (v[tempo_j] - reference[stem]["tempo"]).abs() < 1e-3)
-            .count()
+        ours.iter().filter(|(stem, v)| (v[tempo_j] - reference[stem]["tempo"]).abs() < 1e-3).count()
     };
     let (vs_librosa, vs_table) = (same(&librosa), same(&table));
-    println!(
-        "tempo equal to librosa 0.11 on {vs_librosa}/101 clips, to the table on {vs_table}/101"
-    );
+    println!("tempo equal to librosa 0.11 on {vs_librosa}/101 clips, to the table on {vs_table}/101");
     assert!(failures.is_empty(), "columns off target: {failures:?}");
-    assert!(
-        vs_librosa * 10 >= 101 * 9,
-        "tempo matches librosa 0.11 on only {vs_librosa}/101 clips"
-    );
+    assert!(vs_librosa * 10 >= 101 * 9, "tempo matches librosa 0.11 on only {vs_librosa}/101 clips");
 }

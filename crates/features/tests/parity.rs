@@ -40,15 +40,10 @@ fn y() -> Vec<f32> {
 #[test]
 fn mel_filter_banks_match_librosa() {
     for (htk, file) in [(false, "mel_fb_slaney.f32"), (true, "mel_fb_htk.f32")] {
-        let ours = mel(&MelParams {
-            htk,
-            ..MelParams::default()
-        });
+        let ours = mel(&MelParams { htk, ..MelParams::default() });
         let theirs = read_array(file, 128);
         let (rel_to_max, rel) = errors(&ours, &theirs, 1e-3);
-        println!(
-            "{file}: max err / max = {rel_to_max:.2e}, max rel err (cells > 1e-3 max) = {rel:.2e}"
-        );
+        println!("{file}: max err / max = {rel_to_max:.2e}, max rel err (cells > 1e-3 max) = {rel:.2e}");
         assert!(rel_to_max <= 1e-6, "{file}: {rel_to_max}");
         assert!(rel <= 1e-4, "{file}: {rel}");
         // Same sparsity pattern: a filter that leaks into an extra bin is a real bug.
@@ -62,9 +57,7 @@ fn stft_power_matches_librosa() {
     let ours = spectrogram(&y(), StftParams::default(), 2.0).unwrap();
     let theirs = read_array("stft_power.f32", 1025);
     let (rel_to_max, rel) = errors(&ours, &theirs, 1e-6);
-    println!(
-        "stft_power: max err / max = {rel_to_max:.2e}, max rel err (cells > 1e-6 max) = {rel:.2e}"
-    );
+    println!("stft_power: max err / max = {rel_to_max:.2e}, max rel err (cells > 1e-6 max) = {rel:.2e}");
     assert!(rel_to_max <= 1e-5);
     assert!(rel <= 1e-3);
 }
@@ -72,19 +65,11 @@ fn stft_power_matches_librosa() {
 #[test]
 fn mel_power_matches_librosa() {
     for (htk, file) in [(false, "mel_power_slaney.f32"), (true, "mel_power_htk.f32")] {
-        let p = MelSpecParams {
-            mel: MelParams {
-                htk,
-                ..MelParams::default()
-            },
-            ..Default::default()
-        };
+        let p = MelSpecParams { mel: MelParams { htk, ..MelParams::default() }, ..Default::default() };
         let ours = melspectrogram(&y(), &p).unwrap();
         let theirs = read_array(file, 128);
         let (rel_to_max, rel) = errors(&ours, &theirs, 1e-6);
-        println!(
-            "{file}: max err / max = {rel_to_max:.2e}, max rel err (cells > 1e-6 max) = {rel:.2e}"
-        );
+        println!("{file}: max err / max = {rel_to_max:.2e}, max rel err (cells > 1e-6 max) = {rel:.2e}");
         assert!(rel_to_max <= 1e-5);
         assert!(rel <= 1e-3);
     }
@@ -109,28 +94,15 @@ fn logmel_matches_librosa() {
         (true, DbRef::Value(1.0), "logmel_db_ref1_htk.f32"),
     ];
     for (htk, reference, file) in cases {
-        let p = MelSpecParams {
-            mel: MelParams {
-                htk,
-                ..MelParams::default()
-            },
-            ..Default::default()
-        };
-        let ours = power_to_db(
-            &melspectrogram(&y(), &p).unwrap(),
-            reference,
-            1e-10,
-            Some(80.0),
-        );
+        let p = MelSpecParams { mel: MelParams { htk, ..MelParams::default() }, ..Default::default() };
+        let ours = power_to_db(&melspectrogram(&y(), &p).unwrap(), reference, 1e-10, Some(80.0));
         let theirs = read_array(file, 128);
         let err = db_error(&ours, &theirs);
         // Cells at the floor must sit at the same floor.
         let floor_gap = (ours.data.iter().copied().fold(f32::INFINITY, f32::min)
             - theirs.data.iter().copied().fold(f32::INFINITY, f32::min))
         .abs();
-        println!(
-            "{file}: max |dB error| above floor = {err:.2e}, floor difference = {floor_gap:.2e} dB"
-        );
+        println!("{file}: max |dB error| above floor = {err:.2e}, floor difference = {floor_gap:.2e} dB");
         assert!(err <= 0.01, "{file}: {err} dB");
         assert!(floor_gap <= 0.01, "{file}: floor {floor_gap} dB");
     }
@@ -138,26 +110,13 @@ fn logmel_matches_librosa() {
 
 #[test]
 fn mfcc_matches_librosa() {
-    for (htk, n, file) in [
-        (false, 20, "mfcc20_slaney.f32"),
-        (false, 40, "mfcc40_slaney.f32"),
-        (true, 20, "mfcc20_htk.f32"),
-    ] {
-        let p = MelSpecParams {
-            mel: MelParams {
-                htk,
-                ..MelParams::default()
-            },
-            ..Default::default()
-        };
+    for (htk, n, file) in
+        [(false, 20, "mfcc20_slaney.f32"), (false, 40, "mfcc40_slaney.f32"), (true, 20, "mfcc20_htk.f32")]
+    {
+        let p = MelSpecParams { mel: MelParams { htk, ..MelParams::default() }, ..Default::default() };
         let ours = mfcc(&y(), &p, n).unwrap();
         let theirs = read_array(file, n);
-        let max_abs = ours
-            .data
-            .iter()
-            .zip(&theirs.data)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f32::max);
+        let max_abs = ours.data.iter().zip(&theirs.data).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
         println!(
             "{file}: max abs error = {max_abs:.2e} (values span {:.0}..{:.0})",
             theirs.data.iter().copied().fold(f32::INFINITY, f32::min),
@@ -172,25 +131,12 @@ fn mfcc_matches_librosa() {
 /// soxr VHQ 0.00075 dB, torchaudio 0.089 dB, scipy polyphase 0.31 dB.
 #[test]
 fn resampled_audio_matches_soxr_in_log_mel_below_9khz() {
-    let ours = genre_audio::load(
-        &reference_dir().join("song10_44100_stereo.wav"),
-        genre_audio::LoadOptions::default(),
-    )
-    .unwrap();
+    let ours = genre_audio::load(&reference_dir().join("song10_44100_stereo.wav"), genre_audio::LoadOptions::default())
+        .unwrap();
     let soxr = read_f32("song10_resampled_22050_soxr_hq.f32");
     let p = MelSpecParams::default();
-    let a = power_to_db(
-        &melspectrogram(&ours.samples, &p).unwrap(),
-        DbRef::Value(1.0),
-        1e-10,
-        Some(80.0),
-    );
-    let b = power_to_db(
-        &melspectrogram(&soxr, &p).unwrap(),
-        DbRef::Value(1.0),
-        1e-10,
-        Some(80.0),
-    );
+    let a = power_to_db(&melspectrogram(&ours.samples, &p).unwrap(), DbRef::Value(1.0), 1e-10, Some(80.0));
+    let b = power_to_db(&melspectrogram(&soxr, &p).unwrap(), DbRef::Value(1.0), 1e-10, Some(80.0));
     let mut max_db = 0.0f32;
     for band in 0..100 {
         for t in 2..a.cols - 3 {

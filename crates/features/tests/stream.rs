@@ -17,21 +17,10 @@ fn streamed_mel_frames_equal_whole_signal_mel() {
             frames.extend(s.push(c).unwrap());
         }
         frames.extend(s.finish().unwrap());
-        assert_eq!(
-            frames.len(),
-            whole.rows * whole.cols,
-            "chunk {chunk}: frame count"
-        );
+        assert_eq!(frames.len(), whole.rows * whole.cols, "chunk {chunk}: frame count");
         let t = whole.transpose();
-        let max_err = frames
-            .iter()
-            .zip(&t.data)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f32::max);
-        assert!(
-            max_err <= 1e-6 * whole.max(),
-            "chunk {chunk}: max error {max_err}"
-        );
+        let max_err = frames.iter().zip(&t.data).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(max_err <= 1e-6 * whole.max(), "chunk {chunk}: max error {max_err}");
     }
 }
 
@@ -40,10 +29,7 @@ fn short_and_empty_streams() {
     let p = MelSpecParams::default();
     let (n_mels, project) = mel_projector(&p);
     let mut s = FrameStream::new(p.stft, n_mels, project).unwrap();
-    assert!(
-        s.finish().is_err(),
-        "an empty stream is an error, not zero frames"
-    );
+    assert!(s.finish().is_err(), "an empty stream is an error, not zero frames");
     let (n_mels, project) = mel_projector(&p);
     let mut s = FrameStream::new(p.stft, n_mels, project).unwrap();
     let mut n = s.push(&[0.1; 100]).unwrap().len();

@@ -4,8 +4,8 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{
-    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Gru, GruConfig, Linear, LinearConfig, Lstm,
-    LstmConfig, PaddingConfig2d,
+    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Gru, GruConfig, Linear, LinearConfig, Lstm, LstmConfig,
+    PaddingConfig2d,
 };
 use burn::prelude::*;
 use burn::tensor::activation::relu;
@@ -44,16 +44,11 @@ pub struct ArchConfig {
 }
 
 fn bn(n: usize, d: &Device) -> BatchNorm {
-    BatchNormConfig::new(n)
-        .with_epsilon(1e-3)
-        .with_momentum(0.1)
-        .init(d)
+    BatchNormConfig::new(n).with_epsilon(1e-3).with_momentum(0.1).init(d)
 }
 
 fn conv(cin: usize, cout: usize, d: &Device) -> Conv2d {
-    Conv2dConfig::new([cin, cout], [3, 3])
-        .with_padding(PaddingConfig2d::Same)
-        .init(d)
+    Conv2dConfig::new([cin, cout], [3, 3]).with_padding(PaddingConfig2d::Same).init(d)
 }
 
 /// `[B, rows, cols]` -> `[B, 1, rows, cols]`.
@@ -109,9 +104,7 @@ impl Cnn {
     }
     pub fn head(&self, f: Tensor<4>) -> Tensor<2> {
         let [b, c, h, w] = f.dims();
-        let x = self
-            .drop
-            .forward(relu(self.fc1.forward(f.reshape([b, c * h * w]))));
+        let x = self.drop.forward(relu(self.fc1.forward(f.reshape([b, c * h * w]))));
         self.fc2.forward(x)
     }
 }
@@ -161,19 +154,13 @@ impl Resnet {
         Self {
             stem: conv(1, 16, d),
             stem_bn: bn(16, d),
-            blocks: vec![
-                ResBlock::new(16, 16, d),
-                ResBlock::new(16, 32, d),
-                ResBlock::new(32, 64, d),
-            ],
+            blocks: vec![ResBlock::new(16, 16, d), ResBlock::new(16, 32, d), ResBlock::new(32, 64, d)],
             pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
             fc: LinearConfig::new(64, a.n_classes).init(d),
         }
     }
     pub fn features(&self, x: Tensor<3>) -> Tensor<4> {
-        let mut x = self
-            .pool
-            .forward(relu(self.stem_bn.forward(self.stem.forward(as_image(x)))));
+        let mut x = self.pool.forward(relu(self.stem_bn.forward(self.stem.forward(as_image(x)))));
         for (i, b) in self.blocks.iter().enumerate() {
             x = b.forward(x);
             if i + 1 < self.blocks.len() {
@@ -247,12 +234,9 @@ impl Crnn {
     }
     /// Last conv block `[B, 64, rows/16, cols/4]` (Grad-CAM target).
     pub fn features(&self, x: Tensor<3>) -> Tensor<4> {
-        let x = self
-            .pool
-            .forward(relu(self.b1.forward(self.c1.forward(as_image(x)))));
+        let x = self.pool.forward(relu(self.b1.forward(self.c1.forward(as_image(x)))));
         let x = self.pool.forward(relu(self.b2.forward(self.c2.forward(x))));
-        self.pool_freq
-            .forward(relu(self.b3.forward(self.c3.forward(x))))
+        self.pool_freq.forward(relu(self.b3.forward(self.c3.forward(x))))
     }
     pub fn head(&self, f: Tensor<4>) -> Tensor<2> {
         let [b, c, _, t] = f.dims();

@@ -21,11 +21,7 @@ impl Normalization {
     pub fn apply(&self, x: &mut [f32], rows: usize) {
         let cols = x.len() / rows.max(1);
         for (i, v) in x.iter_mut().enumerate() {
-            let k = if self.mean.len() == 1 {
-                0
-            } else {
-                (i / cols.max(1)).min(self.mean.len() - 1)
-            };
+            let k = if self.mean.len() == 1 { 0 } else { (i / cols.max(1)).min(self.mean.len() - 1) };
             *v = (*v - self.mean[k]) / self.std[k];
         }
     }
@@ -55,35 +51,21 @@ pub const CARD_FORMAT: &str = "genre-model-card/1";
 
 impl ModelCard {
     pub fn save(&self, path: &Path) -> Result<()> {
-        std::fs::write(
-            path,
-            serde_json::to_string_pretty(self).expect("card serialises"),
-        )
-        .map_err(|e| ModelError::File {
-            path: path.into(),
-            msg: e.to_string(),
-        })
+        std::fs::write(path, serde_json::to_string_pretty(self).expect("card serialises"))
+            .map_err(|e| ModelError::File { path: path.into(), msg: e.to_string() })
     }
 
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| ModelError::File {
-            path: path.into(),
-            msg: e.to_string(),
-        })?;
-        Self::from_json(&text).map_err(|e| ModelError::File {
-            path: path.into(),
-            msg: e.to_string(),
-        })
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ModelError::File { path: path.into(), msg: e.to_string() })?;
+        Self::from_json(&text).map_err(|e| ModelError::File { path: path.into(), msg: e.to_string() })
     }
 
     pub fn from_json(text: &str) -> Result<Self> {
-        let card: ModelCard = serde_json::from_str(text)
-            .map_err(|e| ModelError::Invalid(format!("not a genre model card: {e}")))?;
+        let card: ModelCard =
+            serde_json::from_str(text).map_err(|e| ModelError::Invalid(format!("not a genre model card: {e}")))?;
         if card.format != CARD_FORMAT {
-            return Err(ModelError::Invalid(format!(
-                "model card format '{}' is not '{CARD_FORMAT}'",
-                card.format
-            )));
+            return Err(ModelError::Invalid(format!("model card format '{}' is not '{CARD_FORMAT}'", card.format)));
         }
         if card.classes.len() != card.arch.n_classes {
             return Err(ModelError::Invalid(format!(

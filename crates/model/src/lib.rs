@@ -25,10 +25,7 @@ pub enum ModelError {
     #[error("{0}")]
     Invalid(String),
     #[error("{path}: {msg}")]
-    File {
-        path: std::path::PathBuf,
-        msg: String,
-    },
+    File { path: std::path::PathBuf, msg: String },
 }
 
 pub type Result<T> = std::result::Result<T, ModelError>;

@@ -24,9 +24,7 @@ pub struct Scores {
 }
 
 pub fn argmax(p: &[f32]) -> usize {
-    p.iter()
-        .enumerate()
-        .fold(0, |b, (i, &v)| if v > p[b] { i } else { b })
+    p.iter().enumerate().fold(0, |b, (i, &v)| if v > p[b] { i } else { b })
 }
 
 /// Single-label scores of probability rows against true classes.
@@ -43,53 +41,20 @@ pub fn single_label(probs: &[Vec<f32>], truth: &[usize], classes: &[String]) -> 
             let tp = confusion[i][i] as f64;
             let predicted: usize = (0..c).map(|t| confusion[t][i]).sum();
             let support: usize = confusion[i].iter().sum();
-            let precision = if predicted > 0 {
-                tp / predicted as f64
-            } else {
-                0.0
-            };
-            let recall = if support > 0 {
-                tp / support as f64
-            } else {
-                0.0
-            };
-            let f1 = if precision + recall > 0.0 {
-                2.0 * precision * recall / (precision + recall)
-            } else {
-                0.0
-            };
-            ClassScore {
-                class: classes[i].clone(),
-                precision,
-                recall,
-                f1,
-                support,
-            }
+            let precision = if predicted > 0 { tp / predicted as f64 } else { 0.0 };
+            let recall = if support > 0 { tp / support as f64 } else { 0.0 };
+            let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+            ClassScore { class: classes[i].clone(), precision, recall, f1, support }
         })
         .collect();
     let present: Vec<&ClassScore> = per_class.iter().filter(|s| s.support > 0).collect();
     let macro_f1 = present.iter().map(|s| s.f1).sum::<f64>() / present.len().max(1) as f64;
-    let top_k = [1usize, 3]
-        .iter()
-        .filter(|&&k| k <= c)
-        .map(|&k| (k, top_k_accuracy(probs, truth, k)))
-        .collect();
-    Scores {
-        n,
-        accuracy: correct as f64 / n.max(1) as f64,
-        top_k,
-        macro_f1,
-        per_class,
-        confusion,
-    }
+    let top_k = [1usize, 3].iter().filter(|&&k| k <= c).map(|&k| (k, top_k_accuracy(probs, truth, k))).collect();
+    Scores { n, accuracy: correct as f64 / n.max(1) as f64, top_k, macro_f1, per_class, confusion }
 }
 
 pub fn top_k_accuracy(probs: &[Vec<f32>], truth: &[usize], k: usize) -> f64 {
-    let hits = probs
-        .iter()
-        .zip(truth)
-        .filter(|(p, &t)| p.iter().filter(|&&v| v > p[t]).count() < k)
-        .count();
+    let hits = probs.iter().zip(truth).filter(|(p, &t)| p.iter().filter(|&&v| v > p[t]).count() < k).count();
     hits as f64 / truth.len().max(1) as f64
 }
 
@@ -98,10 +63,7 @@ pub fn top_k_accuracy(probs: &[Vec<f32>], truth: &[usize], k: usize) -> f64 {
 pub fn roc_auc(scores: &[f32], positive: &[bool]) -> Option<f64> {
     let mut idx: Vec<usize> = (0..scores.len()).collect();
     idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    let (n_pos, n_neg) = (
-        positive.iter().filter(|&&p| p).count(),
-        positive.iter().filter(|&&p| !p).count(),
-    );
+    let (n_pos, n_neg) = (positive.iter().filter(|&&p| p).count(), positive.iter().filter(|&&p| !p).count());
     if n_pos == 0 || n_neg == 0 {
         return None;
     }
@@ -161,6 +123,44 @@ pub fn multi_label(
         .collect()
 }
 
+/// Per-tag decision thresholds for multi-label prediction: for each tag, the threshold in
+/// 0.05..0.95 (step 0.05) with the best F1 on the given (validation) tracks; 0.5 when a tag has
+/// no positive example there.
+pub fn best_thresholds(probs: &[Vec<f32>], truth: &[Vec<usize>], n_tags: usize) -> Vec<f32> {
+    (0..n_tags)
+        .map(|c| {
+            let positives = truth.iter().filter(|t| t.contains(&c)).count();
+            if positives == 0 {
+                return 0.5;
+            }
+            let f1 = |th: f32| {
+                let (mut tp, mut fp) = (0usize, 0usize);
+                for (p, t) in probs.iter().zip(truth) {
+                    if p[c] >= th {
+                        if t.contains(&c) {
+                            tp += 1
+                        } else {
+                            fp += 1
+                        }
+                    }
+                }
+                2.0 * tp as f64 / (2 * tp + fp + (positives - tp)) as f64
+            };
+            (1..20)
+                .map(|k| k as f32 * 0.05)
+                .fold((0.5f32, -1.0f64), |best, th| {
+                    let v = f1(th);
+                    if v > best.1 {
+                        (th, v)
+                    } else {
+                        best
+                    }
+                })
+                .0
+        })
+        .collect()
+}
+
 /// Mean of probability rows (a track's windows -> the track's probabilities).
 pub fn mean_rows(rows: &[&[f32]]) -> Vec<f32> {
     let mut m = vec![0.0f32; rows.first().map(|r| r.len()).unwrap_or(0)];
@@ -181,18 +181,23 @@ mod tests {
     #[test]
     fn scores_of_a_known_confusion() {
         let classes: Vec<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
-        let probs = vec![
-            vec![0.9, 0.1],
-            vec![0.2, 0.8],
-            vec![0.6, 0.4],
-            vec![0.3, 0.7],
-        ];
+        let probs = vec![vec![0.9, 0.1], vec![0.2, 0.8], vec![0.6, 0.4], vec![0.3, 0.7]];
         let truth = vec![0, 1, 1, 1];
         let s = single_label(&probs, &truth, &classes);
         assert_eq!(s.confusion, vec![vec![1, 0], vec![1, 2]]);
         assert!((s.accuracy - 0.75).abs() < 1e-12);
         assert!((s.per_class[0].precision - 0.5).abs() < 1e-12);
         assert!((s.per_class[1].recall - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn thresholds_separate_tags() {
+        // tag 0 positives score 0.3-0.4, negatives 0.1: the best threshold lies between.
+        let probs = vec![vec![0.3, 0.9], vec![0.4, 0.8], vec![0.1, 0.2], vec![0.1, 0.9]];
+        let truth = vec![vec![0, 1], vec![0, 1], vec![], vec![1]];
+        let th = best_thresholds(&probs, &truth, 2);
+        assert!(th[0] > 0.1 && th[0] <= 0.3, "{th:?}");
+        assert!(th[1] > 0.2 && th[1] <= 0.8, "{th:?}");
     }
 
     #[test]

@@ -64,20 +64,15 @@ impl Net {
 
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut store = SafetensorsStore::from_file(path.to_path_buf()).overwrite(true);
-        self.save_into(&mut store).map_err(|e| ModelError::File {
-            path: path.into(),
-            msg: format!("saving weights: {e:?}"),
-        })
+        self.save_into(&mut store)
+            .map_err(|e| ModelError::File { path: path.into(), msg: format!("saving weights: {e:?}") })
     }
 
     /// Build the structure of `a` and fill it from a safetensors file; a file whose tensors do
     /// not fit the structure is refused with the reason.
     pub fn load(a: &ArchConfig, path: &Path, d: &Device) -> Result<Net> {
         if !path.exists() {
-            return Err(ModelError::File {
-                path: path.into(),
-                msg: "no such model file".into(),
-            });
+            return Err(ModelError::File { path: path.into(), msg: "no such model file".into() });
         }
         Self::load_store(a, SafetensorsStore::from_file(path.to_path_buf()), d, path)
     }
@@ -85,23 +80,16 @@ impl Net {
     /// Save a training checkpoint (burnpack: unlike safetensors it keeps each parameter's
     /// identity, which the optimizer state is keyed by, so a resumed run continues exactly).
     pub fn save_checkpoint(&self, path: &Path) -> Result<()> {
-        let mut store = BurnpackStore::from_file(path)
-            .overwrite(true)
-            .auto_extension(false);
-        self.save_into(&mut store).map_err(|e| ModelError::File {
-            path: path.into(),
-            msg: format!("saving checkpoint: {e:?}"),
-        })
+        let mut store = BurnpackStore::from_file(path).overwrite(true).auto_extension(false);
+        self.save_into(&mut store)
+            .map_err(|e| ModelError::File { path: path.into(), msg: format!("saving checkpoint: {e:?}") })
     }
 
     pub fn load_checkpoint(a: &ArchConfig, path: &Path, d: &Device) -> Result<Net> {
         let mut net = Net::new(a, d);
         let r = net
             .load_from(&mut BurnpackStore::from_file(path).auto_extension(false))
-            .map_err(|e| ModelError::File {
-                path: path.into(),
-                msg: format!("not a valid checkpoint: {e:?}"),
-            })?;
+            .map_err(|e| ModelError::File { path: path.into(), msg: format!("not a valid checkpoint: {e:?}") })?;
         if !r.errors.is_empty() || !r.missing.is_empty() {
             return Err(ModelError::File {
                 path: path.into(),
@@ -113,28 +101,13 @@ impl Net {
 
     /// Same as [`Net::load`] from bytes (the model embedded in the binary).
     pub fn load_bytes(a: &ArchConfig, bytes: &[u8], d: &Device) -> Result<Net> {
-        Self::load_store(
-            a,
-            SafetensorsStore::from_bytes(Some(bytes.to_vec())),
-            d,
-            Path::new("<embedded model>"),
-        )
+        Self::load_store(a, SafetensorsStore::from_bytes(Some(bytes.to_vec())), d, Path::new("<embedded model>"))
     }
 
-    fn load_store(
-        a: &ArchConfig,
-        mut store: SafetensorsStore,
-        d: &Device,
-        origin: &Path,
-    ) -> Result<Net> {
-        let bad = |msg: String| ModelError::File {
-            path: origin.into(),
-            msg,
-        };
+    fn load_store(a: &ArchConfig, mut store: SafetensorsStore, d: &Device, origin: &Path) -> Result<Net> {
+        let bad = |msg: String| ModelError::File { path: origin.into(), msg };
         let mut net = Net::new(a, d);
-        let r = net
-            .load_from(&mut store)
-            .map_err(|e| bad(format!("not a valid model file: {e:?}")))?;
+        let r = net.load_from(&mut store).map_err(|e| bad(format!("not a valid model file: {e:?}")))?;
         if !r.errors.is_empty() || !r.missing.is_empty() {
             return Err(bad(format!(
                 "weights do not fit a {:?} model: {} missing, errors {:?}",

@@ -87,11 +87,13 @@ struct State {
 
 /// Progress events for a UI.
 pub enum Event<'a> {
+    /// Running mean loss and accuracy of the epoch so far.
     Batch {
         epoch: usize,
         batch: usize,
         batches: usize,
         loss: f64,
+        acc: f64,
     },
     /// The epoch just finished is the last of `history` (all epochs so far, resumed ones too).
     Epoch {
@@ -126,12 +128,7 @@ pub fn fit_normalization(src: &dyn DataSource, per_row: bool) -> Result<Normaliz
     }
     let mean: Vec<f32> = (0..k).map(|r| (s[r] / n[r].max(1.0)) as f32).collect();
     let std: Vec<f32> = (0..k)
-        .map(|r| {
-            ((s2[r] / n[r].max(1.0) - (s[r] / n[r].max(1.0)).powi(2))
-                .max(0.0)
-                .sqrt() as f32)
-                .max(1e-6)
-        })
+        .map(|r| ((s2[r] / n[r].max(1.0) - (s[r] / n[r].max(1.0)).powi(2)).max(0.0).sqrt() as f32).max(1e-6))
         .collect();
     Ok(Normalization { mean, std })
 }
@@ -146,25 +143,11 @@ fn class_weights(src: &dyn DataSource, n_classes: usize) -> Vec<f32> {
     }
     let total: usize = counts.iter().sum();
     let present = counts.iter().filter(|&&c| c > 0).count().max(1);
-    counts
-        .iter()
-        .map(|&c| {
-            if c == 0 {
-                0.0
-            } else {
-                total as f32 / (present as f32 * c as f32)
-            }
-        })
-        .collect()
+    counts.iter().map(|&c| if c == 0 { 0.0 } else { total as f32 / (present as f32 * c as f32) }).collect()
 }
 
 /// Read a batch of windows (standardised) and their target rows.
-fn gather(
-    src: &dyn DataSource,
-    ids: &[usize],
-    norm: &Normalization,
-    n_classes: usize,
-) -> Result<(Vec<f32>, Vec<f32>)> {
+fn gather(src: &dyn DataSource, ids: &[usize], norm: &Normalization, n_classes: usize) -> Result<(Vec<f32>, Vec<f32>)> {
     let [rows, cols] = src.shape();
     let mut x = vec![0f32; ids.len() * rows * cols];
     let mut y = vec![0f32; ids.len() * n_classes];
@@ -182,14 +165,7 @@ fn gather(
 }
 
 /// Augment a standardised batch in place (x: `[B, rows, cols]`, y: `[B, classes]`).
-fn augment(
-    x: &mut [f32],
-    y: &mut [f32],
-    shape: [usize; 2],
-    n_classes: usize,
-    o: &TrainOptions,
-    rng: &mut ChaCha8Rng,
-) {
+fn augment(x: &mut [f32], y: &mut [f32], shape: [usize; 2], n_classes: usize, o: &TrainOptions, rng: &mut ChaCha8Rng) {
     let [rows, cols] = shape;
     let per = rows * cols;
     let b = x.len() / per;
@@ -232,8 +208,7 @@ fn augment(
                     x[k * per + i] = lam * x0[k * per + i] + (1.0 - lam) * x0[j * per + i];
                 }
                 for c in 0..n_classes {
-                    y[k * n_classes + c] =
-                        lam * y0[k * n_classes + c] + (1.0 - lam) * y0[j * n_classes + c];
+                    y[k * n_classes + c] = lam * y0[k * n_classes + c] + (1.0 - lam) * y0[j * n_classes + c];
                 }
             }
         }
@@ -248,25 +223,15 @@ fn genre_normal(rng: &mut ChaCha8Rng) -> f32 {
 
 /// Loss of logits against target rows: weighted soft cross-entropy (single label) or binary
 /// cross-entropy with logits (multi-label).
-fn loss(
-    logits: Tensor<2>,
-    targets: Tensor<2>,
-    weights: &Tensor<1>,
-    multi_label: bool,
-) -> Tensor<1> {
+fn loss(logits: Tensor<2>, targets: Tensor<2>, weights: &Tensor<1>, multi_label: bool) -> Tensor<1> {
     let [b, c] = logits.dims();
     let w = weights.clone().reshape([1, c]);
     if multi_label {
         // max(x, 0) - x t + log(1 + exp(-|x|)), weighted per tag
-        let l = relu(logits.clone()) - logits.clone() * targets.clone()
-            + logits.abs().neg().exp().log1p();
+        let l = relu(logits.clone()) - logits.clone() * targets.clone() + logits.abs().neg().exp().log1p();
         (l * w).mean()
     } else {
-        (log_softmax(logits, 1) * targets * w)
-            .sum()
-            .neg()
-            .div_scalar(b as f32)
-            .reshape([1])
+        (log_softmax(logits, 1) * targets * w).sum().neg().div_scalar(b as f32).reshape([1])
     }
 }
 
@@ -284,39 +249,18 @@ pub fn predict(
     let ids: Vec<usize> = (0..src.len()).collect();
     for chunk in ids.chunks(batch.max(1)) {
         let (x, _) = gather(src, chunk, norm, 0)?; // targets are not needed to predict
-        out.extend(probabilities(
-            net,
-            x,
-            [chunk.len(), rows, cols],
-            multi_label,
-            &d,
-        ));
+        out.extend(probabilities(net, x, [chunk.len(), rows, cols], multi_label, &d));
     }
     Ok(out)
 }
 
 /// Probability rows for a standardised batch.
-pub fn probabilities(
-    net: &Net,
-    x: Vec<f32>,
-    shape: [usize; 3],
-    multi_label: bool,
-    d: &Device,
-) -> Vec<Vec<f32>> {
+pub fn probabilities(net: &Net, x: Vec<f32>, shape: [usize; 3], multi_label: bool, d: &Device) -> Vec<Vec<f32>> {
     let t = Tensor::<3>::from_data(TensorData::new(x, shape), d);
     let logits = net.forward(t);
-    let p = if multi_label {
-        sigmoid(logits)
-    } else {
-        softmax(logits, 1)
-    };
+    let p = if multi_label { sigmoid(logits) } else { softmax(logits, 1) };
     let c = p.dims()[1];
-    p.into_data()
-        .try_to_vec::<f32>()
-        .expect("f32 tensor")
-        .chunks(c)
-        .map(|r| r.to_vec())
-        .collect()
+    p.into_data().try_to_vec::<f32>().expect("f32 tensor").chunks(c).map(|r| r.to_vec()).collect()
 }
 
 /// Segment- and track-level accuracy (+ mean loss) of `net` on `src`.
@@ -330,32 +274,17 @@ pub fn evaluate(
     let probs = predict(net, src, norm, multi_label, batch)?;
     let mut loss = 0.0;
     let mut seg_ok = 0usize;
-    let mut tracks: std::collections::BTreeMap<usize, (Vec<usize>, Vec<&[f32]>)> =
-        Default::default();
+    let mut tracks: std::collections::BTreeMap<usize, (Vec<usize>, Vec<&[f32]>)> = Default::default();
     for (i, p) in probs.iter().enumerate() {
         let labels = src.labels(i);
-        loss -= labels
-            .iter()
-            .map(|&l| (p[l].max(1e-7) as f64).ln())
-            .sum::<f64>()
-            / labels.len().max(1) as f64;
+        loss -= labels.iter().map(|&l| (p[l].max(1e-7) as f64).ln()).sum::<f64>() / labels.len().max(1) as f64;
         seg_ok += labels.contains(&argmax(p)) as usize;
-        let e = tracks
-            .entry(src.track(i))
-            .or_insert_with(|| (labels.to_vec(), Vec::new()));
+        let e = tracks.entry(src.track(i)).or_insert_with(|| (labels.to_vec(), Vec::new()));
         e.1.push(p);
     }
-    let track_ok = tracks
-        .values()
-        .filter(|(l, ps)| l.contains(&argmax(&mean_rows(ps))))
-        .count();
+    let track_ok = tracks.values().filter(|(l, ps)| l.contains(&argmax(&mean_rows(ps)))).count();
     let n = probs.len().max(1) as f64;
-    Ok((
-        loss / n,
-        seg_ok as f64 / n,
-        track_ok as f64 / tracks.len().max(1) as f64,
-        probs,
-    ))
+    Ok((loss / n, seg_ok as f64 / n, track_ok as f64 / tracks.len().max(1) as f64, probs))
 }
 
 fn checkpoint_dir(run: &Path) -> PathBuf {
@@ -382,57 +311,31 @@ pub fn train(
     }
     let ad = device::training();
     let ckpt = checkpoint_dir(run_dir);
-    std::fs::create_dir_all(&ckpt).map_err(|e| ModelError::File {
-        path: ckpt.clone(),
-        msg: e.to_string(),
-    })?;
+    std::fs::create_dir_all(&ckpt).map_err(|e| ModelError::File { path: ckpt.clone(), msg: e.to_string() })?;
     let file_err = |p: &Path| {
         let p = p.to_path_buf();
-        move |e: std::io::Error| ModelError::File {
-            path: p,
-            msg: e.to_string(),
-        }
+        move |e: std::io::Error| ModelError::File { path: p, msg: e.to_string() }
     };
-    let (state_path, weights_path, optim_path) = (
-        ckpt.join("state.json"),
-        ckpt.join("model.bpk"),
-        ckpt.join("optim.bin"),
-    );
+    let (state_path, weights_path, optim_path) =
+        (ckpt.join("state.json"), ckpt.join("model.bpk"), ckpt.join("optim.bin"));
     let best_path = run_dir.join("model.safetensors");
 
     ad.seed(opts.seed);
     let mut net = Net::new(arch, &ad);
     let mut optim = if opts.weight_decay > 0.0 {
-        AdamWConfig::new()
-            .with_weight_decay(opts.weight_decay)
-            .init()
+        AdamWConfig::new().with_weight_decay(opts.weight_decay).init()
     } else {
         AdamConfig::new().init()
     };
-    let mut state = State {
-        epochs_done: 0,
-        best_epoch: 0,
-        best_score: f64::NEG_INFINITY,
-        history: Vec::new(),
-    };
+    let mut state = State { epochs_done: 0, best_epoch: 0, best_score: f64::NEG_INFINITY, history: Vec::new() };
     if state_path.exists() && weights_path.exists() && optim_path.exists() {
-        state = serde_json::from_str(
-            &std::fs::read_to_string(&state_path).map_err(file_err(&state_path))?,
-        )
-        .map_err(|e| ModelError::File {
-            path: state_path.clone(),
-            msg: e.to_string(),
-        })?;
+        state = serde_json::from_str(&std::fs::read_to_string(&state_path).map_err(file_err(&state_path))?)
+            .map_err(|e| ModelError::File { path: state_path.clone(), msg: e.to_string() })?;
         net = Net::load_checkpoint(arch, &weights_path, &ad)?;
-        let rec =
-            burn::optim::OptimizerRecord::load(&optim_path).map_err(|e| ModelError::File {
-                path: optim_path.clone(),
-                msg: format!("{e:?}"),
-            })?;
+        let rec = burn::optim::OptimizerRecord::load(&optim_path)
+            .map_err(|e| ModelError::File { path: optim_path.clone(), msg: format!("{e:?}") })?;
         optim = optim.load_record(rec);
-        on_event(Event::Resumed {
-            epochs_done: state.epochs_done,
-        });
+        on_event(Event::Resumed { epochs_done: state.epochs_done });
     }
 
     let weights = {
@@ -453,13 +356,10 @@ pub fn train(
         let t0 = Instant::now();
         // Everything random in an epoch derives from (seed, epoch): a resumed run replays the
         // same epochs as an uninterrupted one.
-        let mut rng =
-            ChaCha8Rng::seed_from_u64(opts.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
+        let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
         ad.seed(opts.seed.wrapping_add(epoch as u64 * 7919));
         let lr = if opts.cosine {
-            opts.lr
-                * 0.5
-                * (1.0 + (std::f64::consts::PI * (epoch - 1) as f64 / opts.epochs as f64).cos())
+            opts.lr * 0.5 * (1.0 + (std::f64::consts::PI * (epoch - 1) as f64 / opts.epochs as f64).cos())
         } else {
             opts.lr
         };
@@ -470,10 +370,7 @@ pub fn train(
             let (mut x, mut y) = gather(train, ids, norm, arch.n_classes)?;
             augment(&mut x, &mut y, [rows, cols], arch.n_classes, opts, &mut rng);
             let xt = Tensor::<3>::from_data(TensorData::new(x, [ids.len(), rows, cols]), &ad);
-            let yt = Tensor::<2>::from_data(
-                TensorData::new(y.clone(), [ids.len(), arch.n_classes]),
-                &ad,
-            );
+            let yt = Tensor::<2>::from_data(TensorData::new(y.clone(), [ids.len(), arch.n_classes]), &ad);
             let logits = net.forward(xt);
             let l = loss(logits.clone(), yt, &weights, opts.multi_label);
             let lv: f32 = l.clone().into_scalar();
@@ -490,6 +387,7 @@ pub fn train(
                 batch: bi + 1,
                 batches,
                 loss: loss_sum / seen as f64,
+                acc: correct as f64 / seen as f64,
             });
         }
         let eval_net = net.valid();
@@ -515,31 +413,19 @@ pub fn train(
             since_best += 1;
         }
         state.history.push(rec);
-        on_event(Event::Epoch {
-            history: &state.history,
-        });
+        on_event(Event::Epoch { history: &state.history });
         state.epochs_done = epoch;
         // Checkpoint: weights and optimizer first, state last (the state names a complete epoch).
         net.save_checkpoint(&weights_path)?;
         optim
             .to_record()
             .save(&optim_path)
-            .map_err(|e| ModelError::File {
-                path: optim_path.clone(),
-                msg: format!("{e:?}"),
-            })?;
+            .map_err(|e| ModelError::File { path: optim_path.clone(), msg: format!("{e:?}") })?;
         let tmp = state_path.with_extension("json.tmp");
-        std::fs::write(
-            &tmp,
-            serde_json::to_string_pretty(&state).expect("state serialises"),
-        )
-        .map_err(file_err(&tmp))?;
+        std::fs::write(&tmp, serde_json::to_string_pretty(&state).expect("state serialises"))
+            .map_err(file_err(&tmp))?;
         std::fs::rename(&tmp, &state_path).map_err(file_err(&state_path))?;
     }
     let best = Net::load(arch, &best_path, &device::base())?;
-    Ok(Outcome {
-        best,
-        best_epoch: state.best_epoch,
-        history: state.history,
-    })
+    Ok(Outcome { best, best_epoch: state.best_epoch, history: state.history })
 }

@@ -18,9 +18,7 @@ pub struct Canvas {
 
 impl Canvas {
     pub fn new(width: u32, height: u32, background: Color) -> Self {
-        Self {
-            img: RgbImage::from_pixel(width, height, Rgb(background)),
-        }
+        Self { img: RgbImage::from_pixel(width, height, Rgb(background)) }
     }
 
     pub fn width(&self) -> u32 {
@@ -52,13 +50,7 @@ impl Canvas {
         let (sx, sy) = (if x0 < x1 { 1 } else { -1 }, if y0 < y1 { 1 } else { -1 });
         let (mut x, mut y, mut err) = (x0, y0, dx + dy);
         loop {
-            self.fill_rect(
-                x - thickness / 2,
-                y - thickness / 2,
-                thickness.max(1),
-                thickness.max(1),
-                c,
-            );
+            self.fill_rect(x - thickness / 2, y - thickness / 2, thickness.max(1), thickness.max(1), c);
             if x == x1 && y == y1 {
                 break;
             }
@@ -94,23 +86,16 @@ impl Canvas {
     }
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        self.img
-            .save(path)
-            .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))
+        self.img.save(path).map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))
     }
 }
 
 /// Lit pixels (x, y) of a line of 8x8 glyphs, in unscaled units.
 fn glyph_pixels(s: &str) -> impl Iterator<Item = (i64, i64)> + '_ {
     s.chars().enumerate().flat_map(|(i, ch)| {
-        let glyph = font8x8::legacy::BASIC_LEGACY
-            .get(ch as usize)
-            .copied()
-            .unwrap_or([0; 8]);
+        let glyph = font8x8::legacy::BASIC_LEGACY.get(ch as usize).copied().unwrap_or([0; 8]);
         (0..8i64).flat_map(move |row| {
-            (0..8i64)
-                .filter(move |col| glyph[row as usize] >> col & 1 == 1)
-                .map(move |col| (i as i64 * 8 + col, row))
+            (0..8i64).filter(move |col| glyph[row as usize] >> col & 1 == 1).map(move |col| (i as i64 * 8 + col, row))
         })
     })
 }
@@ -130,20 +115,12 @@ pub fn magma(t: f32) -> Color {
 
 /// White-to-blue map for matrices (confusion matrices), `t` in [0, 1].
 pub fn blues(t: f32) -> Color {
-    const STOPS: [[f32; 3]; 3] = [
-        [247.0, 251.0, 255.0],
-        [107.0, 174.0, 214.0],
-        [8.0, 48.0, 107.0],
-    ];
+    const STOPS: [[f32; 3]; 3] = [[247.0, 251.0, 255.0], [107.0, 174.0, 214.0], [8.0, 48.0, 107.0]];
     interpolate(&STOPS, t)
 }
 
 fn interpolate(stops: &[[f32; 3]], t: f32) -> Color {
-    let t = if t.is_finite() {
-        t.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
+    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
     let pos = t * (stops.len() - 1) as f32;
     let i = (pos.floor() as usize).min(stops.len() - 2);
     let f = pos - i as f32;

@@ -16,19 +16,10 @@ const HEADER_LEN: usize = 128;
 fn header(shape: &[usize], fortran: bool) -> Vec<u8> {
     let dims = match shape.len() {
         1 => format!("({},)", shape[0]),
-        _ => format!(
-            "({})",
-            shape
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        _ => format!("({})", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
     };
-    let dict = format!(
-        "{{'descr': '<f4', 'fortran_order': {}, 'shape': {dims}, }}",
-        if fortran { "True" } else { "False" }
-    );
+    let dict =
+        format!("{{'descr': '<f4', 'fortran_order': {}, 'shape': {dims}, }}", if fortran { "True" } else { "False" });
     let mut h = Vec::with_capacity(HEADER_LEN);
     h.extend_from_slice(b"\x93NUMPY\x01\x00");
     h.extend_from_slice(&((HEADER_LEN - 10) as u16).to_le_bytes());
@@ -48,11 +39,7 @@ fn write_f32s(w: &mut impl Write, data: &[f32]) -> std::io::Result<()> {
 
 /// Write a C-order array of the given shape.
 pub fn write_npy(path: &Path, shape: &[usize], data: &[f32]) -> std::io::Result<()> {
-    assert_eq!(
-        shape.iter().product::<usize>(),
-        data.len(),
-        "npy shape and data disagree"
-    );
+    assert_eq!(shape.iter().product::<usize>(), data.len(), "npy shape and data disagree");
     let mut w = BufWriter::new(File::create(path)?);
     w.write_all(&header(shape, false))?;
     write_f32s(&mut w, data)?;
@@ -63,12 +50,7 @@ pub fn write_npy(path: &Path, shape: &[usize], data: &[f32]) -> std::io::Result<
 pub fn read_npy(path: &Path) -> std::io::Result<(Vec<usize>, Vec<f32>)> {
     let mut bytes = Vec::new();
     File::open(path)?.read_to_end(&mut bytes)?;
-    let bad = |m: &str| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("{}: {m}", path.display()),
-        )
-    };
+    let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {m}", path.display()));
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(bad("not a .npy file"));
     }
@@ -78,20 +60,14 @@ pub fn read_npy(path: &Path) -> std::io::Result<(Vec<usize>, Vec<f32>)> {
         return Err(bad("only little-endian f32 arrays are supported"));
     }
     let fortran = dict.contains("'fortran_order': True");
-    let inside = dict
-        .split("'shape': (")
-        .nth(1)
-        .and_then(|s| s.split(')').next())
-        .ok_or_else(|| bad("no shape"))?;
+    let inside = dict.split("'shape': (").nth(1).and_then(|s| s.split(')').next()).ok_or_else(|| bad("no shape"))?;
     let shape: Vec<usize> = inside
         .split(',')
         .filter(|s| !s.trim().is_empty())
         .map(|s| s.trim().parse().map_err(|_| bad("bad shape")))
         .collect::<Result<_, _>>()?;
-    let data: Vec<f32> = bytes[10 + hlen..]
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
+    let data: Vec<f32> =
+        bytes[10 + hlen..].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
     if data.len() != shape.iter().product::<usize>() {
         return Err(bad("data length does not match shape"));
     }
@@ -118,19 +94,10 @@ pub struct NpyColumnWriter {
 impl NpyColumnWriter {
     pub fn create(path: &Path, rows: usize) -> std::io::Result<Self> {
         // Read access too: `map_in_place` makes a second pass over what was written.
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)?;
+        let f = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path)?;
         let mut file = BufWriter::new(f);
         file.write_all(&header(&[rows, 0], true))?;
-        Ok(Self {
-            file,
-            rows,
-            cols: 0,
-        })
+        Ok(Self { file, rows, cols: 0 })
     }
 
     /// Append columns stored contiguously (`k * rows` values).

@@ -28,11 +28,7 @@ pub fn spectrogram_png(
     let (left, right, top, bottom) = (80i64, 20i64, 30i64, 50i64);
     let plot_w = frames.clamp(200, 1600) as i64;
     let plot_h = (rows * 3).clamp(120, 512) as i64;
-    let mut c = Canvas::new(
-        (left + plot_w + right) as u32,
-        (top + plot_h + bottom) as u32,
-        WHITE,
-    );
+    let mut c = Canvas::new((left + plot_w + right) as u32, (top + plot_h + bottom) as u32, WHITE);
     let finite = data.iter().copied().filter(|v| v.is_finite());
     let hi = finite.clone().fold(f32::NEG_INFINITY, f32::max);
     let lo = match range_db {
@@ -57,56 +53,27 @@ pub fn spectrogram_png(
         let x = left + (s / total * plot_w as f64) as i64;
         c.line((x, top + plot_h), (x, top + plot_h + 5), BLACK, 1);
         let label = format_secs(s, step);
-        c.text(
-            x - Canvas::text_width(&label, 1) / 2,
-            top + plot_h + 9,
-            &label,
-            BLACK,
-            1,
-        );
+        c.text(x - Canvas::text_width(&label, 1) / 2, top + plot_h + 9, &label, BLACK, 1);
         s += step;
     }
-    c.text(
-        left + plot_w / 2 - 40,
-        top + plot_h + 30,
-        "time (s)",
-        BLACK,
-        1,
-    );
+    c.text(left + plot_w / 2 - 40, top + plot_h + 30, "time (s)", BLACK, 1);
     // Frequency axis.
     let ticks: Vec<(usize, String)> = match axis {
         FreqAxis::Hz(hz) => {
             let n = 6.min(rows);
-            (0..n)
-                .map(|k| k * (rows - 1) / (n - 1).max(1))
-                .map(|r| (r, format_hz(hz[r])))
-                .collect()
+            (0..n).map(|k| k * (rows - 1) / (n - 1).max(1)).map(|r| (r, format_hz(hz[r]))).collect()
         }
         FreqAxis::Labels(l) => {
             let every = (l.len() / 12).max(1);
-            l.iter()
-                .enumerate()
-                .filter(|(i, _)| i % every == 0)
-                .map(|(i, s)| (i, s.clone()))
-                .collect()
+            l.iter().enumerate().filter(|(i, _)| i % every == 0).map(|(i, s)| (i, s.clone())).collect()
         }
     };
     for (r, label) in ticks {
         let y = top + plot_h - ((r as f64 + 0.5) * plot_h as f64 / rows as f64) as i64;
         c.line((left - 5, y), (left, y), BLACK, 1);
-        c.text(
-            left - 8 - Canvas::text_width(&label, 1),
-            y - 4,
-            &label,
-            BLACK,
-            1,
-        );
+        c.text(left - 8 - Canvas::text_width(&label, 1), y - 4, &label, BLACK, 1);
     }
-    let ytitle = if matches!(axis, FreqAxis::Hz(_)) {
-        "frequency (Hz)"
-    } else {
-        ""
-    };
+    let ytitle = if matches!(axis, FreqAxis::Hz(_)) { "frequency (Hz)" } else { "" };
     c.text_vertical(4, top + plot_h / 2 + 56, ytitle, BLACK, 1);
     c.save(path)
 }
@@ -117,11 +84,7 @@ pub fn nice_step(raw: f64) -> f64 {
         return 1.0;
     }
     let p = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * p)
-        .find(|&s| s >= raw)
-        .unwrap_or(10.0 * p)
+    [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * p).find(|&s| s >= raw).unwrap_or(10.0 * p)
 }
 
 fn format_secs(s: f64, step: f64) -> String {

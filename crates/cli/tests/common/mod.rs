@@ -11,11 +11,7 @@ pub fn genre() -> Command {
 /// Run `genre args...`; returns the output, asserting the exit code.
 pub fn run_ok(args: &[&str]) -> Output {
     let out = genre().args(args).output().expect("genre runs");
-    assert!(
-        out.status.success(),
-        "genre {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "genre {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     out
 }
 
@@ -23,10 +19,7 @@ pub fn run_ok(args: &[&str]) -> Output {
 pub use genre_testkit::shared_dir as shared;
 
 pub fn read_json(p: &Path) -> serde_json::Value {
-    serde_json::from_str(
-        &std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
-    )
-    .unwrap()
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
 }
 
 pub fn s(p: &Path) -> &str {

@@ -15,11 +15,7 @@ pub struct MelSpecParams {
 
 impl Default for MelSpecParams {
     fn default() -> Self {
-        Self {
-            stft: StftParams::default(),
-            mel: MelParams::default(),
-            power: 2.0,
-        }
+        Self { stft: StftParams::default(), mel: MelParams::default(), power: 2.0 }
     }
 }
 
@@ -27,17 +23,8 @@ impl MelSpecParams {
     /// librosa's defaults (Slaney mel, power 2, centred) at the given rate and sizes.
     pub fn new(sr: u32, n_fft: usize, hop: usize, n_mels: usize) -> Self {
         Self {
-            stft: StftParams {
-                n_fft,
-                hop,
-                center: true,
-            },
-            mel: MelParams {
-                sr,
-                n_fft,
-                n_mels,
-                ..MelParams::default()
-            },
+            stft: StftParams { n_fft, hop, center: true },
+            mel: MelParams { sr, n_fft, n_mels, ..MelParams::default() },
             power: 2.0,
         }
     }
@@ -69,12 +56,7 @@ pub fn melspectrogram(y: &[f32], p: &MelSpecParams) -> Result<Array2> {
 }
 
 /// `librosa.power_to_db(melspectrogram(y), ref, amin=1e-10, top_db)`.
-pub fn logmel(
-    y: &[f32],
-    p: &MelSpecParams,
-    reference: DbRef,
-    top_db: Option<f32>,
-) -> Result<Array2> {
+pub fn logmel(y: &[f32], p: &MelSpecParams, reference: DbRef, top_db: Option<f32>) -> Result<Array2> {
     let mut m = melspectrogram(y, p)?;
     power_to_db_in_place(&mut m.data, reference, 1e-10, top_db);
     Ok(m)
@@ -85,14 +67,9 @@ pub fn dct_ortho(n_out: usize, n_in: usize) -> Array2 {
     let mut d = Array2::zeros(n_out, n_in);
     let n = n_in as f64;
     for k in 0..n_out {
-        let scale = if k == 0 {
-            (1.0 / n).sqrt()
-        } else {
-            (2.0 / n).sqrt()
-        };
+        let scale = if k == 0 { (1.0 / n).sqrt() } else { (2.0 / n).sqrt() };
         for i in 0..n_in {
-            let v = scale
-                * (std::f64::consts::PI * k as f64 * (2.0 * i as f64 + 1.0) / (2.0 * n)).cos();
+            let v = scale * (std::f64::consts::PI * k as f64 * (2.0 * i as f64 + 1.0) / (2.0 * n)).cos();
             d.set(k, i, v as f32);
         }
     }
@@ -117,10 +94,7 @@ pub fn mfcc_from_logmel(logmel: &Array2, n_mfcc: usize) -> Array2 {
 
 /// `librosa.feature.mfcc(y, sr, n_mfcc)`: log-mel with ref 1.0 and top_db 80, then DCT.
 pub fn mfcc(y: &[f32], p: &MelSpecParams, n_mfcc: usize) -> Result<Array2> {
-    Ok(mfcc_from_logmel(
-        &logmel(y, p, DbRef::Value(1.0), Some(80.0))?,
-        n_mfcc,
-    ))
+    Ok(mfcc_from_logmel(&logmel(y, p, DbRef::Value(1.0), Some(80.0))?, n_mfcc))
 }
 
 /// `librosa.feature.delta(data, width=9, order=1)` along frames. librosa uses a Savitzky-Golay
@@ -135,12 +109,7 @@ pub fn delta(data: &Array2, width: usize) -> Array2 {
     }
     for r in 0..data.rows {
         let x = data.row(r);
-        let slope = |c: usize| {
-            (1..=half)
-                .map(|n| n as f32 * (x[c + n] - x[c - n]))
-                .sum::<f32>()
-                / denom
-        };
+        let slope = |c: usize| (1..=half).map(|n| n as f32 * (x[c + n] - x[c - n])).sum::<f32>() / denom;
         let o = out.row_mut(r);
         for c in 0..data.cols {
             o[c] = slope(c.clamp(half, data.cols - 1 - half));

@@ -48,15 +48,8 @@ pub fn tempogram(onset: &[f32], win_length: usize) -> Array2 {
     let window = hann(win_length);
     let n_fft = (2 * win_length - 1).next_power_of_two();
     let mut planner = RealFftPlanner::<f32>::new();
-    let (fwd, inv) = (
-        planner.plan_fft_forward(n_fft),
-        planner.plan_fft_inverse(n_fft),
-    );
-    let (mut buf, mut spec, mut out) = (
-        fwd.make_input_vec(),
-        fwd.make_output_vec(),
-        inv.make_output_vec(),
-    );
+    let (fwd, inv) = (planner.plan_fft_forward(n_fft), planner.plan_fft_inverse(n_fft));
+    let (mut buf, mut spec, mut out) = (fwd.make_input_vec(), fwd.make_output_vec(), inv.make_output_vec());
     let mut scratch = vec![Default::default(); fwd.get_scratch_len().max(inv.get_scratch_len())];
     let mut tg = Array2::zeros(win_length, n);
     for t in 0..n {
@@ -64,12 +57,9 @@ pub fn tempogram(onset: &[f32], win_length: usize) -> Array2 {
         for i in 0..win_length {
             buf[i] = padded[t + i] * window[i];
         }
-        fwd.process_with_scratch(&mut buf, &mut spec, &mut scratch)
-            .expect("sizes from plan");
-        spec.iter_mut()
-            .for_each(|c| *c = realfft::num_complex::Complex32::new(c.norm_sqr(), 0.0));
-        inv.process_with_scratch(&mut spec, &mut out, &mut scratch)
-            .expect("sizes from plan");
+        fwd.process_with_scratch(&mut buf, &mut spec, &mut scratch).expect("sizes from plan");
+        spec.iter_mut().for_each(|c| *c = realfft::num_complex::Complex32::new(c.norm_sqr(), 0.0));
+        inv.process_with_scratch(&mut spec, &mut out, &mut scratch).expect("sizes from plan");
         let max = out[..win_length].iter().fold(0.0f32, |m, v| m.max(v.abs()));
         if max >= crate::TINY_F32 {
             for lag in 0..win_length {

@@ -86,17 +86,7 @@ pub fn spectral_centroid(mag: &Array2, sr: u32, n_fft: usize) -> Vec<f32> {
     let freqs = fft_frequencies(sr, n_fft);
     let total = column_sums(mag, |_, v, _| v as f64);
     let weighted = column_sums(mag, |b, v, _| freqs[b] * v as f64);
-    total
-        .iter()
-        .zip(&weighted)
-        .map(|(&n, &w)| {
-            if n < TINY_F32 as f64 {
-                0.0
-            } else {
-                (w / n) as f32
-            }
-        })
-        .collect()
+    total.iter().zip(&weighted).map(|(&n, &w)| if n < TINY_F32 as f64 { 0.0 } else { (w / n) as f32 }).collect()
 }
 
 /// `librosa.feature.spectral_bandwidth(S=magnitude, sr, p=2)`.
@@ -104,20 +94,8 @@ pub fn spectral_bandwidth(mag: &Array2, sr: u32, n_fft: usize) -> Vec<f32> {
     let freqs = fft_frequencies(sr, n_fft);
     let centroid = spectral_centroid(mag, sr, n_fft);
     let total = column_sums(mag, |_, v, _| v as f64);
-    let dev = column_sums(mag, |b, v, t| {
-        v as f64 * (freqs[b] - centroid[t] as f64).powi(2)
-    });
-    total
-        .iter()
-        .zip(&dev)
-        .map(|(&n, &d)| {
-            if n < TINY_F32 as f64 {
-                0.0
-            } else {
-                (d / n).sqrt() as f32
-            }
-        })
-        .collect()
+    let dev = column_sums(mag, |b, v, t| v as f64 * (freqs[b] - centroid[t] as f64).powi(2));
+    total.iter().zip(&dev).map(|(&n, &d)| if n < TINY_F32 as f64 { 0.0 } else { (d / n).sqrt() as f32 }).collect()
 }
 
 /// `librosa.feature.spectral_rolloff(S=magnitude, sr, roll_percent)`: the lowest bin frequency
@@ -139,10 +117,7 @@ pub fn spectral_rolloff(mag: &Array2, sr: u32, n_fft: usize, roll_percent: f32) 
             }
         }
     }
-    result
-        .iter()
-        .map(|&r| if r.is_nan() { 0.0 } else { r })
-        .collect()
+    result.iter().map(|&r| if r.is_nan() { 0.0 } else { r }).collect()
 }
 
 /// `librosa.feature.chroma_stft(S=power, sr)` with tuning estimated from the spectrogram:
@@ -164,9 +139,7 @@ pub fn chroma_stft(power: &Array2, sr: u32, n_fft: usize, n_chroma: usize) -> Ar
         }
     }
     for t in 0..out.cols {
-        let m = (0..n_chroma)
-            .map(|c| out.get(c, t).abs())
-            .fold(0.0f32, f32::max);
+        let m = (0..n_chroma).map(|c| out.get(c, t).abs()).fold(0.0f32, f32::max);
         if m >= TINY_F32 {
             for c in 0..n_chroma {
                 out.set(c, t, out.get(c, t) / m);
