@@ -78,16 +78,17 @@ pub fn hpss(s: &Stft, kernel: usize) -> (Stft, Stft) {
     let mag_bm = Array2::from_vec(t, b, mag_fm).transpose();
     let harm_bm = median_filter_rows(&mag_bm.data, b, t, kernel);
     let harm_fm = Array2::from_vec(b, t, harm_bm).transpose().data;
-    let mut harm = s.clone();
-    let mut perc = s.clone();
-    harm.data.iter_mut().zip(perc.data.iter_mut()).zip(harm_fm.iter().zip(&perc_fm)).for_each(
-        |((h, p), (&mh, &mp))| {
+    let (harm, perc): (Vec<Complex32>, Vec<Complex32>) = s
+        .data
+        .iter()
+        .zip(harm_fm.iter().zip(&perc_fm))
+        .map(|(&c, (&mh, &mp))| {
             let (wh, wp) = softmask_pair(mh, mp);
-            *h = scale(*h, wh);
-            *p = scale(*p, wp);
-        },
-    );
-    (harm, perc)
+            (scale(c, wh), scale(c, wp))
+        })
+        .unzip();
+    let with = |data| Stft { data, ..*s };
+    (with(harm), with(perc))
 }
 
 #[inline]
