@@ -23,11 +23,6 @@ impl CacheSource {
         let labels = index.entries.iter().map(|e| ds.tracks[e.track].labels.clone()).collect();
         Self { index, items, labels }
     }
-
-    /// Track index (into the data set) of each window.
-    pub fn track_of(&self, i: usize) -> usize {
-        self.index.entries[self.items[i].0].track
-    }
 }
 
 impl DataSource for CacheSource {
@@ -45,7 +40,7 @@ impl DataSource for CacheSource {
         &self.labels[self.items[i].0]
     }
     fn track(&self, i: usize) -> usize {
-        self.track_of(i)
+        self.index.entries[self.items[i].0].track
     }
 }
 

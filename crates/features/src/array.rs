@@ -56,11 +56,6 @@ impl Array2 {
         out
     }
 
-    /// Rows `[start, end)` as a new array.
-    pub fn rows_range(&self, start: usize, end: usize) -> Array2 {
-        Array2::from_vec(end - start, self.cols, self.data[start * self.cols..end * self.cols].to_vec())
-    }
-
     pub fn map(&self, f: impl Fn(f32) -> f32) -> Array2 {
         Array2::from_vec(self.rows, self.cols, self.data.iter().map(|&x| f(x)).collect())
     }
