@@ -13,6 +13,7 @@ use symphonia::core::probe::Hint;
 use symphonia::core::units::Time;
 
 use crate::error::{AudioError, Result};
+use crate::pcm::PcmWav;
 
 /// What a file says about itself before decoding.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,10 +28,22 @@ pub struct SourceInfo {
 /// Streams a file as mono f32 chunks at its native rate (librosa's `to_mono`: mean of channels).
 pub struct Decoder {
     path: PathBuf,
+    info: SourceInfo,
+    backend: Backend,
+}
+
+/// Uncompressed WAV is read directly ([`PcmWav`], several times faster); everything else, and
+/// WAV encodings that reader does not take, goes through symphonia.
+enum Backend {
+    Pcm(PcmWav),
+    Codec(Box<CodecStream>),
+}
+
+/// A symphonia format reader and codec decoder for one track.
+struct CodecStream {
     format: Box<dyn FormatReader>,
     decoder: Box<dyn CodecDecoder>,
     track_id: u32,
-    info: SourceInfo,
     sample_buf: Option<SampleBuffer<f32>>,
     /// Frames still to drop before output starts (offset not reachable by an exact seek).
     skip_frames: u64,
@@ -53,6 +66,56 @@ impl Decoder {
         if len == 0 {
             return Err(AudioError::EmptyFile { path: path.into() });
         }
+        if let Some(pcm) = PcmWav::open(path) {
+            return Ok(Self { path: path.into(), info: pcm.info().clone(), backend: Backend::Pcm(pcm) });
+        }
+        let (info, codec) = CodecStream::open(path, file)?;
+        Ok(Self { path: path.into(), info, backend: Backend::Codec(Box::new(codec)) })
+    }
+
+    pub fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Start output `offset` seconds into the file. Uses the container's seek where it has one
+    /// (then drops the few frames between the seek point and the target); otherwise decodes and
+    /// discards, which is always correct, only slower.
+    pub fn seek(&mut self, offset: f64) -> Result<()> {
+        if !(offset.is_finite() && offset >= 0.0) {
+            return Err(AudioError::InvalidRequest { path: self.path.clone(), detail: format!("offset {offset} s") });
+        }
+        if offset == 0.0 {
+            return Ok(());
+        }
+        let target = (offset * self.info.sample_rate as f64).round() as u64;
+        match &mut self.backend {
+            Backend::Pcm(pcm) => {
+                pcm.skip(target).map_err(|e| AudioError::Corrupt { path: self.path.clone(), detail: e.to_string() })
+            }
+            Backend::Codec(codec) => {
+                codec.seek(offset, target);
+                Ok(())
+            }
+        }
+    }
+
+    /// Next chunk of mono samples, or `None` at the end of the stream.
+    pub fn next_chunk(&mut self) -> Result<Option<Vec<f32>>> {
+        match &mut self.backend {
+            Backend::Pcm(pcm) => {
+                pcm.next_chunk().map_err(|e| AudioError::Corrupt { path: self.path.clone(), detail: e.to_string() })
+            }
+            Backend::Codec(codec) => codec.next_chunk(&self.path),
+        }
+    }
+}
+
+impl CodecStream {
+    fn open(path: &Path, file: File) -> Result<(SourceInfo, Self)> {
         let mss = MediaSourceStream::new(Box::new(file), Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
@@ -88,39 +151,21 @@ impl Decoder {
             n_frames: params.n_frames,
             codec,
         };
-        Ok(Self {
-            path: path.into(),
+        let stream = Self {
             track_id: track.id,
             format,
             decoder,
-            info,
             sample_buf: None,
             skip_frames: 0,
             decoded_any: false,
             recoverable_errors: 0,
             last_error: None,
-        })
+        };
+        Ok((info, stream))
     }
 
-    pub fn info(&self) -> &SourceInfo {
-        &self.info
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Start output `offset` seconds into the file. Uses the container's seek where it has one
-    /// (then drops the few frames between the seek point and the target); otherwise decodes and
-    /// discards, which is always correct, only slower.
-    pub fn seek(&mut self, offset: f64) -> Result<()> {
-        if !(offset.is_finite() && offset >= 0.0) {
-            return Err(AudioError::InvalidRequest { path: self.path.clone(), detail: format!("offset {offset} s") });
-        }
-        if offset == 0.0 {
-            return Ok(());
-        }
-        let target = (offset * self.info.sample_rate as f64).round() as u64;
+    /// Seek to `offset` seconds (`target` frames at the file's rate).
+    fn seek(&mut self, offset: f64, target: u64) {
         // Seek a little early: lossy decoders (MP3's bit reservoir, Vorbis/AAC overlap) need a
         // few packets of history before their output is exact.
         let early = (offset - SEEK_PREROLL_SECS).max(0.0);
@@ -133,15 +178,13 @@ impl Decoder {
             }
             Err(_) => self.skip_frames = target,
         }
-        Ok(())
     }
 
-    /// Next chunk of mono samples, or `None` at the end of the stream.
-    pub fn next_chunk(&mut self) -> Result<Option<Vec<f32>>> {
+    fn next_chunk(&mut self, path: &Path) -> Result<Option<Vec<f32>>> {
         loop {
             let packet = match self.format.next_packet() {
                 Ok(p) => p,
-                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return self.finish(),
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return self.finish(path),
                 Err(SymError::ResetRequired) => {
                     self.decoder.reset();
                     continue;
@@ -149,7 +192,7 @@ impl Decoder {
                 Err(e) => {
                     // A truncated or damaged tail: keep what decoded cleanly, fail if nothing did.
                     self.last_error = Some(e.to_string());
-                    return self.finish();
+                    return self.finish(path);
                 }
             };
             if packet.track_id() != self.track_id {
@@ -162,7 +205,7 @@ impl Decoder {
                     self.last_error = Some(e.to_string());
                     if self.recoverable_errors > MAX_RECOVERABLE_ERRORS {
                         return Err(AudioError::Corrupt {
-                            path: self.path.clone(),
+                            path: path.into(),
                             detail: format!("{} undecodable packets, last: {e}", self.recoverable_errors),
                         });
                     }
@@ -170,9 +213,9 @@ impl Decoder {
                 }
                 Err(SymError::IoError(e)) => {
                     self.last_error = Some(e.to_string());
-                    return self.finish();
+                    return self.finish(path);
                 }
-                Err(e) => return Err(AudioError::Corrupt { path: self.path.clone(), detail: e.to_string() }),
+                Err(e) => return Err(AudioError::Corrupt { path: path.into(), detail: e.to_string() }),
             };
             let spec = *decoded.spec();
             let frames = decoded.frames();
@@ -198,10 +241,10 @@ impl Decoder {
         }
     }
 
-    fn finish(&mut self) -> Result<Option<Vec<f32>>> {
+    fn finish(&mut self, path: &Path) -> Result<Option<Vec<f32>>> {
         if !self.decoded_any {
             if let Some(detail) = self.last_error.take() {
-                return Err(AudioError::NothingDecoded { path: self.path.clone(), detail });
+                return Err(AudioError::NothingDecoded { path: path.into(), detail });
             }
         }
         Ok(None)
@@ -215,4 +258,47 @@ pub fn downmix(interleaved: &[f32], channels: usize) -> Vec<f32> {
     }
     let scale = 1.0 / channels as f32;
     interleaved.chunks_exact(channels).map(|frame| frame.iter().sum::<f32>() * scale).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::noise;
+    use crate::wav::{write_wav, WavFormat};
+
+    fn drain(mut next: impl FnMut() -> Result<Option<Vec<f32>>>) -> Vec<f32> {
+        let mut all = Vec::new();
+        while let Some(chunk) = next().unwrap() {
+            all.extend(chunk);
+        }
+        all
+    }
+
+    /// The direct WAV reader returns exactly what symphonia decodes, for every encoding it takes,
+    /// mono to 6 channels, from the start and after a seek.
+    #[test]
+    fn pcm_reader_matches_symphonia_bit_for_bit() {
+        let dir = tempfile::tempdir().unwrap();
+        for format in [WavFormat::Pcm8, WavFormat::Pcm16, WavFormat::Pcm24, WavFormat::Pcm32, WavFormat::Float32] {
+            for channels in [1u16, 2, 6] {
+                let path = dir.path().join(format!("{format:?}_{channels}.wav"));
+                write_wav(&path, &noise(1.3, 16000 * channels as u32, 0.7, 3), 16000, channels, format).unwrap();
+                for offset in [0.0, 0.55] {
+                    let mut direct = Decoder::open(&path).unwrap();
+                    assert!(matches!(direct.backend, Backend::Pcm(_)), "{format:?} takes the direct path");
+                    direct.seek(offset).unwrap();
+                    let file = File::open(&path).unwrap();
+                    let (info, mut codec) = CodecStream::open(&path, file).unwrap();
+                    assert_eq!((info.sample_rate, info.channels), (direct.info.sample_rate, direct.info.channels));
+                    if offset > 0.0 {
+                        codec.seek(offset, (offset * 16000.0).round() as u64);
+                    }
+                    let want = drain(|| codec.next_chunk(&path));
+                    let got = drain(|| direct.next_chunk());
+                    assert_eq!(got.len(), want.len(), "{format:?} x{channels} @{offset}");
+                    assert!(got.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()), "{format:?} x{channels}");
+                }
+            }
+        }
+    }
 }

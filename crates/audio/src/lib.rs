@@ -8,6 +8,7 @@
 pub mod augment;
 pub mod decode;
 pub mod error;
+mod pcm;
 pub mod resample;
 pub mod silence;
 pub mod stream;
