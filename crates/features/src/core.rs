@@ -162,8 +162,10 @@ fn separate_pair(z: &[Complex32], a: &mut [Complex32], b: &mut [Complex32]) {
         (Complex32::new(0.5 * sr, 0.5 * si), Complex32::new(0.5 * di, -0.5 * dr))
     };
     (a[0], b[0]) = split(z[0], z[0]);
-    for (k, (ak, bk)) in a.iter_mut().zip(b.iter_mut()).enumerate().skip(1) {
-        (*ak, *bk) = split(z[k], z[n - k]);
+    // Bins 1..=n/2 against their mirrors n-1 down to n/2, as zipped iterators (no bounds checks).
+    let mirrored = z[1..=n / 2].iter().zip(z[n / 2..].iter().rev());
+    for ((ak, bk), (&zk, &zm)) in a[1..].iter_mut().zip(b[1..].iter_mut()).zip(mirrored) {
+        (*ak, *bk) = split(zk, zm);
     }
 }
 
@@ -282,14 +284,27 @@ pub fn power_to_db_in_place(data: &mut [f32], reference: DbRef, amin: f32, top_d
     let max_db = data
         .par_chunks_mut(1 << 14)
         .map(|c| {
-            c.iter_mut().fold(f32::NEG_INFINITY, |m, v| {
-                *v = 10.0 * v.max(amin).log10() - offset;
-                m.max(*v)
-            })
+            let mut m = f32::NEG_INFINITY;
+            for lanes in c.chunks_mut(8) {
+                db_lanes(lanes, amin, offset);
+                m = lanes.iter().copied().fold(m, f32::max);
+            }
+            m
         })
         .reduce(|| f32::NEG_INFINITY, f32::max);
     if let Some(top) = top_db {
         let floor = max_db - top;
         data.par_iter_mut().for_each(|v| *v = v.max(floor));
     }
+}
+
+/// `10 log10(max(x, amin)) - offset` over up to 8 values in place, with a vectorised logarithm
+/// (libm's log10f one value at a time was the largest cost of log-mel after the FFT; this one
+/// stays within 1e-5 dB of it over 1e-10..1e8).
+#[inline]
+fn db_lanes(x: &mut [f32], amin: f32, offset: f32) {
+    let mut v = [amin; 8];
+    v[..x.len()].copy_from_slice(x);
+    let db = wide::f32x8::new(v).fast_max(wide::f32x8::splat(amin)).ln() * (10.0 * std::f32::consts::LOG10_E) - offset;
+    x.copy_from_slice(&db.as_array()[..x.len()]);
 }

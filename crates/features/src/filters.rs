@@ -1,6 +1,8 @@
 //! `librosa.filters`: mel and chroma filter banks.
 
 use crate::convert::{fft_frequencies, hz_to_octs, linspace, mel_frequencies};
+use std::sync::{Arc, Mutex};
+
 use crate::Array2;
 
 /// Normalisation of mel filters.
@@ -55,6 +57,24 @@ pub fn mel(p: &MelParams) -> Array2 {
     w
 }
 
+/// The mel bank of `p` in sparse form, built once per distinct parameter set and shared:
+/// building it costs about as much as the log-mel of a 3 s clip, and a batch asks for the same
+/// bank for every file.
+pub fn mel_sparse(p: &MelParams) -> Arc<SparseBank> {
+    static CACHE: Mutex<Vec<(MelParams, Arc<SparseBank>)>> = Mutex::new(Vec::new());
+    const KEEP: usize = 16;
+    let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, bank)) = cache.iter().find(|(q, _)| q == p) {
+        return bank.clone();
+    }
+    let bank = Arc::new(SparseBank::from_dense(&mel(p)));
+    if cache.len() == KEEP {
+        cache.remove(0);
+    }
+    cache.push((*p, bank.clone()));
+    bank
+}
+
 /// A filter bank stored sparsely (each row's non-zero span): mel filters touch a few dozen of
 /// the 1025 bins, so applying them this way is ~20x less work than a dense matrix product.
 #[derive(Debug, Clone)]
@@ -92,9 +112,27 @@ impl SparseBank {
     #[inline]
     pub fn apply_with<T>(&self, x: &[T], f: impl Fn(&T) -> f32, out: &mut [f32]) {
         for (o, (s, w)) in out.iter_mut().zip(&self.rows) {
-            *o = w.iter().zip(&x[*s..*s + w.len()]).map(|(a, b)| a * f(b)).sum();
+            *o = dot(w, &x[*s..*s + w.len()], &f);
         }
     }
+}
+
+/// `sum_k w[k] * f(x[k])` in eight independent partial sums: a single running sum is one long
+/// chain of dependent adds that the compiler may not reorder, so it neither vectorises nor
+/// pipelines (measured 4x slower on the mel projection). The result differs from sequential
+/// order by rounding only, as BLAS's does (librosa projects with a matrix product).
+#[inline]
+fn dot<T>(w: &[f32], x: &[T], f: impl Fn(&T) -> f32) -> f32 {
+    const LANES: usize = 8;
+    let mut acc = [0.0f32; LANES];
+    let (w_body, w_tail) = w.split_at(w.len() - w.len() % LANES);
+    for (wc, xc) in w_body.chunks_exact(LANES).zip(x.chunks_exact(LANES)) {
+        for l in 0..LANES {
+            acc[l] += wc[l] * f(&xc[l]);
+        }
+    }
+    let tail: f32 = w_tail.iter().zip(&x[w_body.len()..]).map(|(a, b)| a * f(b)).sum();
+    acc.iter().sum::<f32>() + tail
 }
 
 /// `librosa.filters.chroma(sr, n_fft, tuning, n_chroma)` with librosa's defaults (ctroct 5,

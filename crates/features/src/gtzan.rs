@@ -10,7 +10,7 @@ use crate::feature::{
     chroma_stft, onset_strength_from_logmel, rms, spectral_bandwidth, spectral_centroid, spectral_rolloff,
     tempo_from_onset, zero_crossing_rate,
 };
-use crate::filters::{mel, MelParams, SparseBank};
+use crate::filters::{mel_sparse, MelParams};
 use crate::stats::{mean, var};
 use crate::{Array2, Result};
 
@@ -88,7 +88,7 @@ pub fn gtzan57(y: &[f32], sr: u32) -> Result<Vec<f64>> {
 
 /// librosa's default log-mel (128 Slaney mels, power, ref 1.0, top_db 80) from an existing STFT.
 fn logmel_from_stft(s: &crate::Stft, sr: u32) -> Array2 {
-    let bank = SparseBank::from_dense(&mel(&MelParams { sr, n_fft: s.params.n_fft, ..MelParams::default() }));
+    let bank = mel_sparse(&MelParams { sr, n_fft: s.params.n_fft, ..MelParams::default() });
     let n_mels = bank.rows.len();
     let mut fm = vec![0.0f32; s.n_frames * n_mels];
     for (t, row) in fm.chunks_mut(n_mels).enumerate() {

@@ -1,7 +1,7 @@
 //! Mel spectrogram, log-mel, MFCC and deltas.
 
 use crate::core::{power_to_db_in_place, stft_frames, DbRef, Frame, StftParams};
-use crate::filters::{mel, MelParams, SparseBank};
+use crate::filters::{mel_sparse, MelParams};
 use crate::{Array2, Result};
 
 /// Everything that defines a mel spectrogram (librosa.feature.melspectrogram's arguments).
@@ -35,7 +35,7 @@ impl MelSpecParams {
 pub fn mel_projector(p: &MelSpecParams) -> (usize, impl Fn(&mut Frame<'_>, &mut [f32]) + Sync) {
     let mut mp = p.mel;
     mp.n_fft = p.stft.n_fft;
-    let bank = SparseBank::from_dense(&mel(&mp));
+    let bank = mel_sparse(&mp);
     let power = p.power;
     let project = move |frame: &mut Frame<'_>, row: &mut [f32]| {
         if power == 2.0 {
