@@ -4,9 +4,9 @@
 use std::ops::Range;
 
 use rayon::prelude::*;
-use realfft::num_complex::Complex32;
+use rustfft::num_complex::Complex32;
 
-use crate::core::{istft, stft, Stft, StftParams};
+use crate::core::{istft_pair, stft, Stft, StftParams};
 use crate::{Result, TINY_F32};
 
 /// Columns filtered together, one per SIMD lane (one AVX-512 register, two AVX2, four SSE).
@@ -279,7 +279,7 @@ pub fn hpss_signals(y: &[f32], params: StftParams) -> Result<(Vec<f32>, Vec<f32>
 /// As [`hpss_signals`], reusing an STFT already computed with librosa's defaults.
 pub fn hpss_signals_from_stft(s: &Stft, length: usize) -> (Vec<f32>, Vec<f32>) {
     let (h, p) = hpss(s, 31);
-    rayon::join(|| istft(&h, length), || istft(&p, length))
+    istft_pair(&h, &p, length)
 }
 
 #[cfg(test)]
