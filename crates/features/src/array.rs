@@ -41,16 +41,29 @@ impl Array2 {
     }
 
     pub fn transpose(&self) -> Array2 {
-        let mut out = Array2::zeros(self.cols, self.rows);
-        // Blocked transpose: keeps both sides in cache for spectrogram-sized arrays.
-        const B: usize = 32;
-        for r0 in (0..self.rows).step_by(B) {
-            for c0 in (0..self.cols).step_by(B) {
-                for r in r0..(r0 + B).min(self.rows) {
-                    for c in c0..(c0 + B).min(self.cols) {
-                        out.data[c * self.rows + r] = self.data[r * self.cols + c];
-                    }
+        let (rows, cols) = (self.rows, self.cols);
+        let mut out = Array2::zeros(cols, rows);
+        // 8x8 tiles through a register-sized buffer: whole rows in, whole columns out, so the
+        // compiler emits shuffles instead of one bounds-checked scalar store per element.
+        const T: usize = 8;
+        let (full_r, full_c) = (rows - rows % T, cols - cols % T);
+        for r0 in (0..full_r).step_by(T) {
+            for c0 in (0..full_c).step_by(T) {
+                let mut tile = [[0.0f32; T]; T];
+                for (i, line) in tile.iter_mut().enumerate() {
+                    line.copy_from_slice(&self.data[(r0 + i) * cols + c0..][..T]);
                 }
+                for j in 0..T {
+                    let column: [f32; T] = std::array::from_fn(|i| tile[i][j]);
+                    out.data[(c0 + j) * rows + r0..][..T].copy_from_slice(&column);
+                }
+            }
+        }
+        // The ragged right and bottom edges, element by element.
+        for r in 0..rows {
+            let from = if r < full_r { full_c } else { 0 };
+            for c in from..cols {
+                out.data[c * rows + r] = self.data[r * cols + c];
             }
         }
         out
@@ -62,5 +75,24 @@ impl Array2 {
 
     pub fn max(&self) -> f32 {
         self.data.iter().copied().fold(f32::NEG_INFINITY, f32::max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transpose_moves_every_element() {
+        for (rows, cols) in [(1, 1), (3, 17), (8, 8), (16, 9), (21, 35)] {
+            let a = Array2::from_vec(rows, cols, (0..rows * cols).map(|i| i as f32).collect());
+            let t = a.transpose();
+            assert_eq!((t.rows, t.cols), (cols, rows));
+            for r in 0..rows {
+                for c in 0..cols {
+                    assert_eq!(t.data[c * rows + r], a.data[r * cols + c], "{rows}x{cols} at ({r},{c})");
+                }
+            }
+        }
     }
 }

@@ -249,13 +249,13 @@ fn istft_frames(a: &Stft, b: Option<&Stft>, length: usize) -> (Vec<f32>, Option<
     for t in 0..a.n_frames {
         unpack_pair(a.frame(t), b.map_or(&zeros[..], |b| b.frame(t)), &mut z);
         ifft.process_with_scratch(&mut z, &mut scratch);
-        let off = t * hop;
-        for (i, (&zi, &w)) in z.iter().zip(&window).enumerate() {
-            ya[off + i] += zi.re * scale * w;
-            wss[off + i] += w * w;
+        let span = t * hop..t * hop + n_fft;
+        for (((y, ws), &zi), &w) in ya[span.clone()].iter_mut().zip(&mut wss[span.clone()]).zip(&z).zip(&window) {
+            *y += zi.re * scale * w;
+            *ws += w * w;
         }
         if b.is_some() {
-            for ((y, &zi), &w) in yb[off..off + n_fft].iter_mut().zip(&z).zip(&window) {
+            for ((y, &zi), &w) in yb[span].iter_mut().zip(&z).zip(&window) {
                 *y += zi.im * scale * w;
             }
         }

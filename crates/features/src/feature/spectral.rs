@@ -6,66 +6,43 @@ use crate::pitch::estimate_tuning;
 use crate::{Array2, FeatureError, Result, TINY_F32};
 
 /// Time-domain frames `[t*hop, t*hop+frame_length)` of `y` padded by `frame_length/2` on both
-/// sides with `pad(i)` for out-of-range indices; `f` reduces each frame to one value.
-fn framewise(
-    y: &[f32],
-    frame_length: usize,
-    hop: usize,
-    edge: bool,
-    f: impl Fn(&mut dyn Iterator<Item = f32>) -> f32,
-) -> Result<Vec<f32>> {
-    if y.is_empty() {
+/// sides (zeros, or the edge samples when `edge`); `f` reduces each frame to one value.
+fn framewise(y: &[f32], frame_length: usize, hop: usize, edge: bool, f: impl Fn(&[f32]) -> f32) -> Result<Vec<f32>> {
+    let (Some(&first), Some(&last)) = (y.first(), y.last()) else {
         return Err(FeatureError::Empty);
-    }
-    let pad = frame_length / 2;
-    let n_frames = 1 + (y.len() + 2 * pad - frame_length) / hop;
-    let sample = |i: usize| -> f32 {
-        let j = i as isize - pad as isize;
-        if j < 0 {
-            if edge {
-                y[0]
-            } else {
-                0.0
-            }
-        } else if j as usize >= y.len() {
-            if edge {
-                y[y.len() - 1]
-            } else {
-                0.0
-            }
-        } else {
-            y[j as usize]
-        }
     };
-    Ok((0..n_frames)
-        .map(|t| {
-            let mut it = (t * hop..t * hop + frame_length).map(sample);
-            f(&mut it)
-        })
-        .collect())
+    let pad = frame_length / 2;
+    let (left, right) = if edge { (first, last) } else { (0.0, 0.0) };
+    let mut padded = vec![left; pad];
+    padded.extend_from_slice(y);
+    padded.resize(y.len() + 2 * pad, right);
+    let n_frames = 1 + (padded.len() - frame_length) / hop;
+    Ok((0..n_frames).map(|t| f(&padded[t * hop..t * hop + frame_length])).collect())
 }
 
 /// `librosa.feature.rms(y, frame_length=2048, hop_length=512)` (centred, zero padding).
 pub fn rms(y: &[f32], frame_length: usize, hop: usize) -> Result<Vec<f32>> {
-    framewise(y, frame_length, hop, false, |it| {
-        let s: f64 = it.map(|x| (x as f64) * (x as f64)).sum();
-        (s / frame_length as f64).sqrt() as f32
+    framewise(y, frame_length, hop, false, |frame| {
+        // Four partial sums in f64: a single running sum is a serial chain that neither
+        // vectorises nor pipelines.
+        let mut acc = [0.0f64; 4];
+        let chunks = frame.chunks_exact(4);
+        let tail: f64 = chunks.remainder().iter().map(|&x| x as f64 * x as f64).sum();
+        for c in chunks {
+            for l in 0..4 {
+                acc[l] += c[l] as f64 * c[l] as f64;
+            }
+        }
+        ((acc.iter().sum::<f64>() + tail) / frame_length as f64).sqrt() as f32
     })
 }
 
 /// `librosa.feature.zero_crossing_rate(y, frame_length=2048, hop_length=512)`: centred with edge
 /// padding; |x| <= 1e-10 counts as zero (positive); the rate is crossings / frame_length.
 pub fn zero_crossing_rate(y: &[f32], frame_length: usize, hop: usize) -> Result<Vec<f32>> {
-    framewise(y, frame_length, hop, true, |it| {
-        let mut prev: Option<bool> = None;
-        let mut count = 0usize;
-        for x in it {
-            let neg = x.abs() > 1e-10 && x.is_sign_negative();
-            if let Some(p) = prev {
-                count += (p != neg) as usize;
-            }
-            prev = Some(neg);
-        }
+    let negative = |x: f32| x < -1e-10;
+    framewise(y, frame_length, hop, true, |frame| {
+        let count: u32 = frame.windows(2).map(|w| (negative(w[0]) != negative(w[1])) as u32).sum();
         count as f32 / frame_length as f32
     })
 }
