@@ -62,14 +62,14 @@ impl StreamResampler {
         })
     }
 
-    /// Feed input; returns whatever output is ready.
-    pub fn push(&mut self, input: &[f32]) -> Result<Vec<f32>> {
+    /// Feed input; returns whatever output is ready (at equal rates, the input itself, uncopied).
+    pub fn push(&mut self, input: Vec<f32>) -> Result<Vec<f32>> {
         self.consumed_in += input.len() as u64;
         let Some(rs) = self.inner.as_mut() else {
             self.produced_out += input.len() as u64;
-            return Ok(input.to_vec());
+            return Ok(input);
         };
-        self.pending.extend_from_slice(input);
+        self.pending.extend_from_slice(&input);
         let mut out = Vec::new();
         let mut start = 0;
         while self.pending.len() - start >= rs.input_frames_next() {
@@ -128,7 +128,7 @@ fn trim_delay(mut out: Vec<f32>, delay_left: &mut usize, produced: &mut u64) -> 
 /// Resample a whole signal (convenience over [`StreamResampler`]).
 pub fn resample(signal: &[f32], from: u32, to: u32) -> Result<Vec<f32>> {
     let mut rs = StreamResampler::new(from, to)?;
-    let mut out = rs.push(signal)?;
+    let mut out = rs.push(signal.to_vec())?;
     out.extend(rs.finish()?);
     Ok(out)
 }

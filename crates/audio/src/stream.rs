@@ -78,7 +78,7 @@ impl AudioStream {
                     c.truncate((*rem).min(c.len() as u64) as usize);
                     *rem -= c.len() as u64;
                 }
-                Ok(Some(self.resampler.push(&c)?))
+                Ok(Some(self.resampler.push(c)?))
             }
             None => {
                 self.done = true;
