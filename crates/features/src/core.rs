@@ -94,34 +94,28 @@ where
         return Err(FeatureError::Empty);
     }
     let n_fft = params.n_fft;
-    let padded: Vec<f32>;
-    let signal: &[f32] = if params.center {
-        let pad = n_fft / 2;
-        let mut p = vec![0.0; y.len() + 2 * pad];
-        p[pad..pad + y.len()].copy_from_slice(y);
-        padded = p;
-        &padded
-    } else {
-        y
-    };
     let n_frames = params.n_frames(y.len());
+    let framer = Framer::new(y, params, n_frames);
     let window = hann(n_fft);
     let fft = FftPlanner::<f32>::new().plan_fft_forward(n_fft);
     let width = width.max(1);
     let mut out = vec![T::default(); n_frames * width];
     out.par_chunks_mut(FRAMES_PER_TASK * width).enumerate().for_each(|(task, chunk)| {
-        let mut packed = vec![Complex32::new(0.0, 0.0); n_fft];
-        let mut scratch = vec![Complex32::new(0.0, 0.0); fft.get_inplace_scratch_len()];
+        // Out-of-place transform: rustfft's in-place path copies through its scratch buffer.
+        let (mut packed, mut transformed) =
+            (vec![Complex32::new(0.0, 0.0); n_fft], vec![Complex32::new(0.0, 0.0); n_fft]);
+        let mut scratch = vec![Complex32::new(0.0, 0.0); fft.get_outofplace_scratch_len()];
         let mut spec_a = vec![Complex32::new(0.0, 0.0); params.n_bins()];
         let mut spec_b = spec_a.clone();
+        let mut mirror = spec_a.clone();
         let mut power = vec![0.0f32; params.n_bins()];
         for (pair, rows) in chunk.chunks_mut(2 * width).enumerate() {
             let first = task * FRAMES_PER_TASK + 2 * pair;
-            let frame = |t: usize| &signal[t * params.hop..t * params.hop + n_fft];
+            let frame = |t: usize| framer.frame(t);
             let second = (rows.len() > width).then(|| frame(first + 1));
             pack_pair(frame(first), second, &window, &mut packed);
-            fft.process_with_scratch(&mut packed, &mut scratch);
-            separate_pair(&packed, &mut spec_a, &mut spec_b);
+            fft.process_outofplace_with_scratch(&mut packed, &mut transformed, &mut scratch);
+            separate_pair(&transformed, &mut mirror, &mut spec_a, &mut spec_b);
             let (row_a, row_b) = rows.split_at_mut(width);
             per_frame(&mut Frame { spectrum: &spec_a, scratch: &mut power }, row_a);
             if second.is_some() {
@@ -130,6 +124,53 @@ where
         }
     });
     Ok((n_frames, out))
+}
+
+/// The frames of a signal as librosa cuts them, centred frames zero padded by `n_fft / 2` on
+/// both sides. Only the few frames that reach into the padding are copied (into `head` and
+/// `tail`); the rest are slices of the signal itself, where padding the whole signal first cost
+/// a copy of it and its page faults (~8% of a log-mel).
+struct Framer<'a> {
+    y: &'a [f32],
+    n_fft: usize,
+    hop: usize,
+    pad: usize,
+    head: Vec<f32>,
+    head_frames: usize,
+    tail: Vec<f32>,
+    tail_start: usize,
+}
+
+impl<'a> Framer<'a> {
+    fn new(y: &'a [f32], params: StftParams, n_frames: usize) -> Self {
+        let (n_fft, hop) = (params.n_fft, params.hop);
+        let pad = if params.center { n_fft / 2 } else { 0 };
+        let head_frames = pad.div_ceil(hop).min(n_frames);
+        let tail_start = if pad + y.len() >= n_fft { (pad + y.len() - n_fft) / hop + 1 } else { 0 };
+        let tail_start = tail_start.clamp(head_frames, n_frames);
+        // Samples `start..end` of the zero-padded signal.
+        let padded = |start: usize, end: usize| -> Vec<f32> {
+            (start..end).map(|i| if i >= pad && i - pad < y.len() { y[i - pad] } else { 0.0 }).collect()
+        };
+        let span =
+            |first: usize, last: usize| if first < last { (first * hop, (last - 1) * hop + n_fft) } else { (0, 0) };
+        let (h0, h1) = span(0, head_frames);
+        let (t0, t1) = span(tail_start, n_frames);
+        Self { y, n_fft, hop, pad, head: padded(h0, h1), head_frames, tail: padded(t0, t1), tail_start }
+    }
+
+    #[inline]
+    fn frame(&self, t: usize) -> &[f32] {
+        let start = t * self.hop;
+        if t < self.head_frames {
+            &self.head[start..start + self.n_fft]
+        } else if t >= self.tail_start {
+            let at = (t - self.tail_start) * self.hop;
+            &self.tail[at..at + self.n_fft]
+        } else {
+            &self.y[start - self.pad..start - self.pad + self.n_fft]
+        }
+    }
 }
 
 /// Windowed frame `a` as the real part, `b` (or zeros) as the imaginary part.
@@ -150,21 +191,22 @@ fn pack_pair(a: &[f32], b: Option<&[f32]>, window: &[f32], packed: &mut [Complex
 }
 
 /// The spectra of the two real frames packed in `z = a + i b`: with `Z*` the conjugate of the
-/// mirrored bin, `A = (Z + Z*) / 2` and `B = (Z - Z*) / 2i`, bins `0..=n/2`.
+/// mirrored bin, `A = (Z + Z*) / 2` and `B = (Z - Z*) / 2i`, bins `0..=n/2`. The mirrored bins
+/// are first copied in reverse into `mirror`, so the arithmetic is a straight lane-wise loop
+/// that vectorises (zipped with a reversed iterator it stayed scalar, ~10% of log-mel).
 #[inline]
-fn separate_pair(z: &[Complex32], a: &mut [Complex32], b: &mut [Complex32]) {
+fn separate_pair(z: &[Complex32], mirror: &mut [Complex32], a: &mut [Complex32], b: &mut [Complex32]) {
     let n = z.len();
-    let split = |zk: Complex32, zm: Complex32| {
+    mirror[0] = z[0];
+    for (m, &zm) in mirror[1..].iter_mut().zip(z[n / 2..].iter().rev()) {
+        *m = zm;
+    }
+    for (((ak, bk), &zk), &zm) in a.iter_mut().zip(b.iter_mut()).zip(z).zip(&*mirror) {
         // zm is Z[n-k]; its conjugate mirrors the real parts and negates the imaginary ones.
         let (sr, si) = (zk.re + zm.re, zk.im - zm.im);
         let (dr, di) = (zk.re - zm.re, zk.im + zm.im);
-        (Complex32::new(0.5 * sr, 0.5 * si), Complex32::new(0.5 * di, -0.5 * dr))
-    };
-    (a[0], b[0]) = split(z[0], z[0]);
-    // Bins 1..=n/2 against their mirrors n-1 down to n/2, as zipped iterators (no bounds checks).
-    let mirrored = z[1..=n / 2].iter().zip(z[n / 2..].iter().rev());
-    for ((ak, bk), (&zk, &zm)) in a[1..].iter_mut().zip(b[1..].iter_mut()).zip(mirrored) {
-        (*ak, *bk) = split(zk, zm);
+        *ak = Complex32::new(0.5 * sr, 0.5 * si);
+        *bk = Complex32::new(0.5 * di, -0.5 * dr);
     }
 }
 
@@ -373,26 +415,32 @@ mod tests {
         }
     }
 
-    /// The paired forward transform matches a direct DFT of each windowed frame.
+    /// The paired forward transform matches a direct DFT of each windowed, zero-padded frame:
+    /// interior frames, frames reaching into the padding, signals shorter than the padding, odd
+    /// frame counts, and uncentred framing.
     #[test]
     fn stft_matches_direct_dft() {
-        let y = signal(4096 + 300, 2);
-        let p = StftParams { n_fft: 64, hop: 16, center: true };
-        let s = stft(&y[..300], p).unwrap();
+        let y = signal(300, 2);
         let window = hann(64);
-        let mut padded = vec![0.0f32; 300 + 64];
-        padded[32..332].copy_from_slice(&y[..300]);
-        for t in [0usize, 7, s.n_frames - 1] {
-            for k in [0usize, 1, 13, 32] {
-                let (mut re, mut im) = (0.0f64, 0.0f64);
-                for i in 0..64 {
-                    let x = (padded[t * 16 + i] * window[i]) as f64;
-                    let ang = -2.0 * std::f64::consts::PI * (k * i) as f64 / 64.0;
-                    re += x * ang.cos();
-                    im += x * ang.sin();
+        for (len, center) in [(300usize, true), (40, true), (10, true), (1, true), (300, false), (64, false)] {
+            let p = StftParams { n_fft: 64, hop: 16, center };
+            let s = stft(&y[..len], p).unwrap();
+            assert_eq!(s.n_frames, p.n_frames(len));
+            let pad = if center { 32 } else { 0 };
+            let sample = |i: usize| if i >= pad && i - pad < len { y[i - pad] as f64 } else { 0.0 };
+            for t in 0..s.n_frames {
+                for k in [0usize, 1, 13, 32] {
+                    let (mut re, mut im) = (0.0f64, 0.0f64);
+                    for i in 0..64 {
+                        let x = sample(t * 16 + i) * window[i] as f64;
+                        let ang = -2.0 * std::f64::consts::PI * (k * i) as f64 / 64.0;
+                        re += x * ang.cos();
+                        im += x * ang.sin();
+                    }
+                    let got = s.frame(t)[k];
+                    let ok = (got.re as f64 - re).abs() < 1e-4 && (got.im as f64 - im).abs() < 1e-4;
+                    assert!(ok, "len={len} center={center} t={t} k={k}: {got} vs {re}+{im}i");
                 }
-                let got = s.frame(t)[k];
-                assert!((got.re as f64 - re).abs() < 1e-4 && (got.im as f64 - im).abs() < 1e-4, "t={t} k={k}");
             }
         }
     }
