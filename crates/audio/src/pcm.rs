@@ -136,7 +136,7 @@ impl PcmWav {
 }
 
 /// Mono from interleaved samples of `N` bytes each: channel values summed in order, then scaled
-/// by `1 / channels` (the same arithmetic as [`crate::decode::downmix`]).
+/// by `1 / channels` (the same arithmetic as the symphonia path in `decode`).
 #[inline(always)]
 fn mono<const N: usize>(bytes: &[u8], channels: usize, sample: impl Fn(&[u8; N]) -> f32) -> Vec<f32> {
     let at = |frame: &[u8], c: usize| sample(frame[c * N..(c + 1) * N].try_into().expect("N bytes"));
