@@ -157,7 +157,7 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
     let train_src = source_for(&ds, &spec, &split.train, &a.cache, "train", a.quiet)?;
     let valid_src = source_for(&ds, &spec, &split.valid, &a.cache, "valid", a.quiet)?;
     let [rows, cols] = train_src.shape();
-    let arch = ArchConfig { family: a.model, rows, cols, n_classes: ds.classes.len() };
+    let arch = ArchConfig::new(a.model, rows, cols, ds.classes.len());
     let norm = fit_normalization(train_src.as_ref(), a.model == Family::Features)?;
     eprintln!("{} training windows of {rows}x{cols}, {} validation windows", train_src.len(), valid_src.len());
 

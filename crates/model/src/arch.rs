@@ -11,6 +11,8 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
 
+use crate::musicnn::{self, Variant};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {
@@ -24,13 +26,15 @@ pub enum Family {
     Crnn,
     /// MLP on a feature vector (the 57 GTZAN features).
     Features,
+    /// A new head on the pre-trained musicnn network (frozen, or fine-tuned mid- and back-end).
+    Musicnn,
 }
 
 impl std::str::FromStr for Family {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         serde_json::from_value(serde_json::Value::String(s.to_lowercase()))
-            .map_err(|_| format!("unknown model '{s}' (cnn, resnet, lstm, crnn, features)"))
+            .map_err(|_| format!("unknown model '{s}' (cnn, resnet, lstm, crnn, features, musicnn)"))
     }
 }
 
@@ -41,6 +45,18 @@ pub struct ArchConfig {
     pub rows: usize,
     pub cols: usize,
     pub n_classes: usize,
+    /// Musicnn family: which pre-trained network, and whether its mid-end and back-end train too
+    /// (the input is then the cached front-end output `[561, frames]`, not the 200-d embedding).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backbone: Option<Variant>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub finetune: bool,
+}
+
+impl ArchConfig {
+    pub fn new(family: Family, rows: usize, cols: usize, n_classes: usize) -> Self {
+        Self { family, rows, cols, n_classes, backbone: None, finetune: false }
+    }
 }
 
 fn bn(n: usize, d: &Device) -> BatchNorm {
@@ -282,5 +298,39 @@ impl Mlp {
         let x = self.drop.forward(relu(norm(&self.b1, self.fc1.forward(x))));
         let x = self.drop.forward(relu(norm(&self.b2, self.fc2.forward(x))));
         self.fc3.forward(x)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Transfer learning on musicnn: dropout and a dense layer over the 200-d embedding. Frozen
+/// backbone: the input is the embedding itself (computed once into the feature cache). Fine-tuned:
+/// the input is the front-end output and the pre-trained mid-end and back-end train with the head.
+#[derive(Module, Debug)]
+pub struct MusicnnHead {
+    backend: Option<musicnn::Backend>,
+    drop: Dropout,
+    fc: Linear,
+}
+
+impl MusicnnHead {
+    pub fn new(a: &ArchConfig, d: &Device) -> Self {
+        let backend = a.finetune.then(|| {
+            let v = a.backbone.unwrap_or(Variant::Msd);
+            musicnn::Musicnn::pretrained(v, d).expect("the embedded musicnn weights load (tested)").backend
+        });
+        let input = if a.finetune { musicnn::EMBEDDING_DIM } else { a.rows * a.cols };
+        Self { backend, drop: DropoutConfig::new(0.5).init(), fc: LinearConfig::new(input, a.n_classes).init(d) }
+    }
+
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        let emb = match &self.backend {
+            Some(b) => b.forward(x),
+            None => {
+                let [b, r, c] = x.dims();
+                x.reshape([b, r * c])
+            }
+        };
+        self.fc.forward(self.drop.forward(emb))
     }
 }

@@ -3,6 +3,7 @@
 //! - [`arch`]: the five families (`cnn`, `resnet`, `lstm`, `crnn`, `features` MLP). Every model
 //!   takes a batch `[B, rows, cols]` (feature x frame windows) and returns logits `[B, classes]`;
 //!   convolutional ones split into `features` (the last conv block, for Grad-CAM) and `head`.
+//! - [`musicnn`]: the pre-trained musicnn tagging network (MSD, MTT), weights embedded.
 //! - [`net::Net`]: one enum over the families: forward, save/load (safetensors), eval mode.
 //! - [`train`]: the training loop (Adam/AdamW, cosine schedule, early stopping, best checkpoint,
 //!   class weights, augmentation, resumable checkpoints).
@@ -14,6 +15,7 @@ pub mod card;
 pub mod data;
 pub mod device;
 pub mod metrics;
+pub mod musicnn;
 pub mod net;
 pub mod train;
 

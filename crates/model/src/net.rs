@@ -6,7 +6,7 @@ use burn::module::Module;
 use burn::prelude::*;
 use burn::store::{BurnpackStore, ModuleSnapshot, SafetensorsStore};
 
-use crate::arch::{ArchConfig, Cnn, Crnn, Family, LstmNet, Mlp, Resnet};
+use crate::arch::{ArchConfig, Cnn, Crnn, Family, LstmNet, Mlp, MusicnnHead, Resnet};
 use crate::{ModelError, Result};
 
 /// burn derives `Module` for the enum: parameters, eval mode (`valid()`), saving and loading,
@@ -18,6 +18,7 @@ pub enum Net {
     Lstm(LstmNet),
     Crnn(Crnn),
     Mlp(Mlp),
+    Musicnn(MusicnnHead),
 }
 
 impl Net {
@@ -28,6 +29,7 @@ impl Net {
             Family::Lstm => Net::Lstm(LstmNet::new(a, d)),
             Family::Crnn => Net::Crnn(Crnn::new(a, d)),
             Family::Features => Net::Mlp(Mlp::new(a, d)),
+            Family::Musicnn => Net::Musicnn(MusicnnHead::new(a, d)),
         }
     }
 
@@ -39,6 +41,7 @@ impl Net {
             Net::Crnn(m) => m.head(m.features(x)),
             Net::Lstm(m) => m.forward(x),
             Net::Mlp(m) => m.forward(x),
+            Net::Musicnn(m) => m.forward(x),
         }
     }
 
@@ -48,7 +51,7 @@ impl Net {
             Net::Cnn(m) => Some(m.features(x)),
             Net::Resnet(m) => Some(m.features(x)),
             Net::Crnn(m) => Some(m.features(x)),
-            Net::Lstm(_) | Net::Mlp(_) => None,
+            Net::Lstm(_) | Net::Mlp(_) | Net::Musicnn(_) => None,
         }
     }
 
@@ -58,7 +61,7 @@ impl Net {
             Net::Cnn(m) => Some(m.head(f)),
             Net::Resnet(m) => Some(m.head(f)),
             Net::Crnn(m) => Some(m.head(f)),
-            Net::Lstm(_) | Net::Mlp(_) => None,
+            Net::Lstm(_) | Net::Mlp(_) | Net::Musicnn(_) => None,
         }
     }
 
@@ -71,10 +74,8 @@ impl Net {
     /// Build the structure of `a` and fill it from a safetensors file; a file whose tensors do
     /// not fit the structure is refused with the reason.
     pub fn load(a: &ArchConfig, path: &Path, d: &Device) -> Result<Net> {
-        if !path.exists() {
-            return Err(ModelError::File { path: path.into(), msg: "no such model file".into() });
-        }
-        Self::load_store(a, SafetensorsStore::from_file(path.to_path_buf()), d, path)
+        let bytes = std::fs::read(path).map_err(|e| ModelError::File { path: path.into(), msg: e.to_string() })?;
+        Self::load_bytes_from(a, &bytes, d, path)
     }
 
     /// Save a training checkpoint (burnpack: unlike safetensors it keeps each parameter's
@@ -101,12 +102,14 @@ impl Net {
 
     /// Same as [`Net::load`] from bytes (the model embedded in the binary).
     pub fn load_bytes(a: &ArchConfig, bytes: &[u8], d: &Device) -> Result<Net> {
-        Self::load_store(a, SafetensorsStore::from_bytes(Some(bytes.to_vec())), d, Path::new("<embedded model>"))
+        Self::load_bytes_from(a, bytes, d, Path::new("<embedded model>"))
     }
 
-    fn load_store(a: &ArchConfig, mut store: SafetensorsStore, d: &Device, origin: &Path) -> Result<Net> {
+    fn load_bytes_from(a: &ArchConfig, bytes: &[u8], d: &Device, origin: &Path) -> Result<Net> {
         let bad = |msg: String| ModelError::File { path: origin.into(), msg };
+        check_finite(bytes).map_err(bad)?;
         let mut net = Net::new(a, d);
+        let mut store = SafetensorsStore::from_bytes(Some(bytes.to_vec()));
         let r = net.load_from(&mut store).map_err(|e| bad(format!("not a valid model file: {e:?}")))?;
         if !r.errors.is_empty() || !r.missing.is_empty() {
             return Err(bad(format!(
@@ -118,4 +121,23 @@ impl Net {
         }
         Ok(net)
     }
+}
+
+/// Refuse weights that could only produce NaN answers: a safetensors file whose f32 tensors hold
+/// a NaN or an infinity is rejected before it is loaded, naming the tensor.
+pub fn check_finite(bytes: &[u8]) -> std::result::Result<(), String> {
+    let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
+    for (name, view) in st.tensors() {
+        if view.dtype() != safetensors::Dtype::F32 {
+            continue;
+        }
+        let bad = view
+            .data()
+            .chunks_exact(4)
+            .position(|b| !f32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_finite());
+        if let Some(i) = bad {
+            return Err(format!("tensor '{name}' holds a non-finite value at element {i}"));
+        }
+    }
+    Ok(())
 }
