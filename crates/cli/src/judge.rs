@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use genre_data::{Dataset, FeatureSpec};
+use genre_data::Dataset;
 use genre_model::card::Normalization;
 use genre_model::data::DataSource;
 use genre_model::metrics::{best_thresholds, mean_rows, multi_label, single_label, Scores};
@@ -16,7 +16,6 @@ use genre_model::Net;
 use genre_report::chart::confusion_png;
 use serde::Serialize;
 
-use crate::model_io::load_model;
 use crate::sources::source_for;
 
 #[derive(Debug, Clone, Serialize)]
@@ -160,7 +159,7 @@ pub struct EvalArgs {
 }
 
 pub fn run(a: EvalArgs) -> Result<ExitCode> {
-    let (card, net) = load_model(Some(&a.model))?;
+    let genre_pipeline::Classifier { card, net, spec, .. } = genre_pipeline::Classifier::load(Some(&a.model))?;
     let ds = Dataset::open(&a.data).with_context(|| a.data.display().to_string())?;
     if ds.classes != card.classes {
         bail!("the data's classes {:?} differ from the model's {:?}", ds.classes, card.classes);
@@ -185,7 +184,6 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
         }
         (ids, card.split.clone())
     };
-    let spec: FeatureSpec = serde_json::from_value(card.features.clone())?;
     let src = source_for(&ds, &spec, &ids, &a.cache, &a.part, a.quiet)?;
     let report = score_report(&net, src.as_ref(), &card.normalization, &ds, card.multi_label, split_name, &a.part)?;
     let out = a.out.clone().unwrap_or(run_dir);

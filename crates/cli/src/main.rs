@@ -6,7 +6,6 @@ mod features;
 mod inputs;
 mod judge;
 mod learn;
-mod model_io;
 mod progress;
 mod sources;
 mod tell;

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use genre_data::cache::CacheIndex;
-use genre_data::{Dataset, FeatureCache, FeatureSpec, Split};
+use genre_data::{Dataset, Embedder, FeatureCache, FeatureSpec, Split};
 use genre_model::data::{DataSource, MemorySource};
+use genre_pipeline::MusicnnEmbedder;
 
 use crate::progress::bar;
 
@@ -78,8 +79,9 @@ pub fn source_for(
         }));
     }
     let cache = FeatureCache::open(cache_root, spec)?;
+    let embedder = MusicnnEmbedder::for_spec(spec)?;
     let pb = bar(tracks.len() as u64, what, quiet);
-    let (index, failures) = cache.build(ds, tracks, || pb.inc(1));
+    let (index, failures) = cache.build(ds, tracks, embedder.as_ref().map(|e| e as &dyn Embedder), || pb.inc(1));
     pb.finish_and_clear();
     for (i, why) in &failures {
         eprintln!("skipped {}: {why}", ds.tracks[*i].path.display());

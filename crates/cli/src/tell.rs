@@ -3,19 +3,16 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use genre_audio::window::{window_padded, window_starts};
-use genre_audio::{load, LoadOptions};
-use genre_data::{Dataset, FeatureKind, FeatureSpec};
-use genre_model::metrics::{argmax, mean_rows};
-use genre_model::train::probabilities;
-use genre_model::{device, ModelCard, Net};
+use genre_data::Dataset;
+use genre_model::metrics::argmax;
+use genre_model::ModelCard;
+use genre_pipeline::{Classifier, FilePrediction};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::inputs::expand;
-use crate::model_io::load_model;
 use crate::progress::bar;
 
 /// Examples:
@@ -44,6 +41,13 @@ pub struct PredictArgs {
     pub json: bool,
     #[arg(long)]
     pub csv: bool,
+    /// Classify at most this many windows per file, evenly spread over it (the timeline then
+    /// shows those windows): bounds the time a long file (a 3-hour mix) takes.
+    #[arg(long, default_value_t = 64)]
+    pub max_windows: usize,
+    /// Classify every window, whatever the file's length.
+    #[arg(long)]
+    pub all_windows: bool,
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -72,40 +76,6 @@ struct Prediction {
     label: Option<String>,
 }
 
-/// Windows of one file: (start s, end s, features).
-fn file_windows(path: &Path, spec: &FeatureSpec) -> Result<Vec<(f64, f64, Vec<f32>)>> {
-    let audio = load(path, LoadOptions { sr: Some(spec.sr), ..LoadOptions::default() })?;
-    let y = &audio.samples;
-    if y.is_empty() {
-        anyhow::bail!("{}: no audio samples", path.display());
-    }
-    let (len, hop) = spec.windowing().samples(spec.sr);
-    let sr = spec.sr as f64;
-    if spec.kind == FeatureKind::Gtzan57 && y.len() < len {
-        // Clip-level statistics of a short clip: computed on the clip itself, not on padding.
-        let f = spec.extract(y).with_context(|| path.display().to_string())?;
-        return Ok(vec![(0.0, y.len() as f64 / sr, f)]);
-    }
-    window_starts(y.len(), len, hop)
-        .into_par_iter()
-        .map(|s| {
-            let f = spec.extract(&window_padded(y, s, len)).with_context(|| path.display().to_string())?;
-            Ok((s as f64 / sr, ((s + len).min(y.len())) as f64 / sr, f))
-        })
-        .collect()
-}
-
-fn classify(card: &ModelCard, net: &Net, windows: Vec<Vec<f32>>) -> Vec<Vec<f32>> {
-    let [rows, cols] = [card.arch.rows, card.arch.cols];
-    let n = windows.len();
-    let mut x = Vec::with_capacity(n * rows * cols);
-    for mut w in windows {
-        card.normalization.apply(&mut w, rows);
-        x.extend(w);
-    }
-    probabilities(net, x, [n, rows, cols], card.multi_label, &device::base())
-}
-
 /// Tags at or above their threshold (multi-label models only).
 fn tags_of(card: &ModelCard, p: &[f32]) -> Vec<String> {
     if !card.multi_label {
@@ -121,8 +91,8 @@ fn top_k(card: &ModelCard, p: &[f32], k: usize) -> Vec<(String, f32)> {
 }
 
 pub fn run(a: PredictArgs) -> Result<ExitCode> {
-    let (card, net) = load_model(a.model.as_deref())?;
-    let spec: FeatureSpec = serde_json::from_value(card.features.clone()).context("model card features")?;
+    let model = Classifier::load(a.model.as_deref())?;
+    let card = &model.card;
     let mut preds = Vec::new();
     let mut failures = Vec::new();
     if let Some(table) = &a.features {
@@ -135,13 +105,13 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
                 card.arch.rows
             );
         }
-        let probs = classify(&card, &net, ds.tracks.iter().map(|t| t.features.clone().unwrap_or_default()).collect());
+        let probs = model.classify(ds.tracks.iter().map(|t| t.features.clone().unwrap_or_default()).collect())?;
         for (t, p) in ds.tracks.iter().zip(probs) {
             preds.push(Prediction {
                 file: t.path.display().to_string(),
                 genre: card.classes[argmax(&p)].clone(),
-                top: top_k(&card, &p, a.top_k),
-                tags: tags_of(&card, &p),
+                top: top_k(card, &p, a.top_k),
+                tags: tags_of(card, &p),
                 probabilities: p,
                 segments: Vec::new(),
                 label: Some(ds.classes[t.labels[0]].clone()),
@@ -150,14 +120,16 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
     }
     let files = expand(&a.inputs)?;
     let pb = bar(files.len() as u64, "predict", a.quiet || files.len() < 2);
-    // Features of a few files at a time in parallel (bounded memory), then one batched forward
-    // pass per file on this thread (the model is loaded once).
+    // A few files at a time in parallel (each streamed: bounded memory), the model loaded once.
+    let max_windows = (!a.all_windows).then_some(a.max_windows.max(1));
     let chunk = 2 * rayon::current_num_threads();
     for group in files.chunks(chunk) {
-        let windows: Vec<Result<Vec<(f64, f64, Vec<f32>)>>> =
-            group.par_iter().map(|f| file_windows(f, &spec)).collect();
-        for (f, w) in group.iter().zip(windows) {
-            predict_file(&a, &card, &net, f, w, &mut preds, &mut failures);
+        let answers: Vec<_> = group.par_iter().map(|f| model.predict_file(f, max_windows)).collect();
+        for (f, r) in group.iter().zip(answers) {
+            match r {
+                Ok(p) => preds.push(prediction(&a, card, f, p)),
+                Err(e) => failures.push(format!("{}: {e}", f.display())),
+            }
             pb.inc(1);
         }
     }
@@ -165,7 +137,7 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
     if preds.is_empty() && failures.is_empty() {
         anyhow::bail!("nothing to predict: give audio files/folders or --features");
     }
-    print_predictions(&a, &card, &preds)?;
+    print_predictions(&a, card, &preds)?;
     if !failures.is_empty() {
         eprintln!("{} of {} files failed:", failures.len(), files.len());
         for f in &failures {
@@ -176,49 +148,30 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn predict_file(
-    a: &PredictArgs,
-    card: &ModelCard,
-    net: &Net,
-    f: &Path,
-    windows: Result<Vec<(f64, f64, Vec<f32>)>>,
-    preds: &mut Vec<Prediction>,
-    failures: &mut Vec<String>,
-) {
-    {
-        match windows {
-            Ok(w) => {
-                let (times, feats): (Vec<(f64, f64)>, Vec<Vec<f32>>) =
-                    w.into_iter().map(|(s, e, x)| ((s, e), x)).unzip();
-                let probs = classify(card, net, feats);
-                let rows: Vec<&[f32]> = probs.iter().map(|p| p.as_slice()).collect();
-                let mean = mean_rows(&rows);
-                let segments = if a.segments || a.json || a.csv {
-                    times
-                        .iter()
-                        .zip(&probs)
-                        .map(|(&(start, end), p)| Segment {
-                            start,
-                            end,
-                            genre: card.classes[argmax(p)].clone(),
-                            probabilities: p.clone(),
-                        })
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                preds.push(Prediction {
-                    file: f.display().to_string(),
-                    genre: card.classes[argmax(&mean)].clone(),
-                    top: top_k(card, &mean, a.top_k),
-                    tags: tags_of(card, &mean),
-                    probabilities: mean,
-                    segments,
-                    label: None,
-                });
-            }
-            Err(e) => failures.push(format!("{e:#}")),
-        }
+fn prediction(a: &PredictArgs, card: &ModelCard, f: &Path, p: FilePrediction) -> Prediction {
+    let segments = if a.segments || a.json || a.csv {
+        p.windows
+            .times
+            .iter()
+            .zip(&p.window_probs)
+            .map(|(&(start, end), w)| Segment {
+                start,
+                end,
+                genre: card.classes[argmax(w)].clone(),
+                probabilities: w.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Prediction {
+        file: f.display().to_string(),
+        genre: card.classes[argmax(&p.probs)].clone(),
+        top: top_k(card, &p.probs, a.top_k),
+        tags: tags_of(card, &p.probs),
+        probabilities: p.probs,
+        segments,
+        label: None,
     }
 }
 

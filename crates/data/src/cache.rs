@@ -9,11 +9,10 @@ use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use genre_audio::window::{window_padded, window_starts};
-use genre_audio::{load, LoadOptions};
 use rayon::prelude::*;
 
-use crate::{io_err, DataError, Dataset, FeatureSpec, Result, Track};
+use crate::windows::stream_windows;
+use crate::{io_err, DataError, Dataset, Embedder, FeatureSpec, Result, Track};
 
 const MAGIC: &[u8; 4] = b"GNRC";
 const VERSION: u32 = 1;
@@ -81,16 +80,18 @@ impl FeatureCache {
     /// Make sure every track in `tracks` is cached (computing the missing ones in parallel) and
     /// return the index. Tracks that fail (unreadable audio, ...) are returned with the reason;
     /// the others are unaffected.
+    /// Specs with an embedding need its `embedder`.
     pub fn build(
         &self,
         ds: &Dataset,
         tracks: &[usize],
+        embedder: Option<&dyn Embedder>,
         on_done: impl Fn() + Sync,
     ) -> (CacheIndex, Vec<(usize, String)>) {
         let results: Vec<(usize, Result<Entry>)> = tracks
             .par_iter()
             .map(|&i| {
-                let r = self.entry(ds, i);
+                let r = self.entry(ds, i, embedder);
                 on_done();
                 (i, r)
             })
@@ -106,7 +107,7 @@ impl FeatureCache {
         (CacheIndex { shape: self.spec.shape(), entries }, failures)
     }
 
-    fn entry(&self, ds: &Dataset, i: usize) -> Result<Entry> {
+    fn entry(&self, ds: &Dataset, i: usize, embedder: Option<&dyn Embedder>) -> Result<Entry> {
         let track = &ds.tracks[i];
         if let Some(f) = &track.features {
             return Ok(Entry { track: i, n_windows: 1, source: Source::Memory(f.clone()) });
@@ -114,38 +115,54 @@ impl FeatureCache {
         let file = self.file_for(track);
         let n_windows = match read_header(&file, self.spec.shape()) {
             Ok(n) => n,
-            Err(_) => self.compute(track, &file)?,
+            Err(_) => self.compute(track, &file, embedder)?,
         };
         Ok(Entry { track: i, n_windows, source: Source::File(file) })
     }
 
-    fn compute(&self, track: &Track, file: &Path) -> Result<usize> {
-        let audio = load(&track.path, LoadOptions { sr: Some(self.spec.sr), ..LoadOptions::default() })?;
-        let (len, hop) = self.spec.windowing().samples(self.spec.sr);
-        let starts = window_starts(audio.samples.len(), len, hop);
-        if starts.is_empty() {
-            return Err(DataError::Feature { path: track.path.clone(), msg: "no audio samples".into() });
-        }
+    /// Stream the track's windows (bounded memory), embed them when the spec says so, and write
+    /// them to a temporary file renamed into place once complete.
+    fn compute(&self, track: &Track, file: &Path, embedder: Option<&dyn Embedder>) -> Result<usize> {
+        let embedder = match (&self.spec.embedding, embedder) {
+            (Some(e), None) => return Err(DataError::Invalid(format!("no embedder given for {}", e.network))),
+            (Some(_), Some(e)) => Some(e),
+            (None, _) => None,
+        };
         let [rows, cols] = self.spec.shape();
-        let mut bytes = Vec::with_capacity(HEADER + starts.len() * rows * cols * 4);
-        bytes.extend_from_slice(MAGIC);
-        for v in [VERSION, rows as u32, cols as u32, starts.len() as u32] {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
-        for s in &starts {
-            let feats = self
-                .spec
-                .extract(&window_padded(&audio.samples, *s, len))
-                .map_err(|e| DataError::Feature { path: track.path.clone(), msg: e.to_string() })?;
-            debug_assert_eq!(feats.len(), rows * cols);
-            for v in feats {
-                bytes.extend_from_slice(&v.to_le_bytes());
-            }
-        }
         let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-        File::create(&tmp).and_then(|mut f| f.write_all(&bytes)).map_err(io_err(&tmp))?;
+        let f = File::create(&tmp).map_err(io_err(&tmp))?;
+        let mut out = std::io::BufWriter::new(&f);
+        out.write_all(&[0u8; HEADER]).map_err(io_err(&tmp))?; // filled in once the count is known
+        let summary = stream_windows(&track.path, &self.spec, 16, None, &mut |b| {
+            let n = b.windows.len();
+            let x = match embedder {
+                Some(e) => e.embed(b.x, n).map_err(|msg| DataError::Feature { path: track.path.clone(), msg })?,
+                None => b.x,
+            };
+            if x.len() != n * rows * cols {
+                return Err(DataError::Feature { path: track.path.clone(), msg: "feature size mismatch".into() });
+            }
+            let bytes: Vec<u8> = x.iter().flat_map(|v| v.to_le_bytes()).collect();
+            out.write_all(&bytes).map_err(io_err(&tmp))
+        });
+        let summary = match summary {
+            Ok(s) => s,
+            Err(e) => {
+                drop(out);
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
+        out.flush().map_err(io_err(&tmp))?;
+        drop(out);
+        let mut header = Vec::with_capacity(HEADER);
+        header.extend_from_slice(MAGIC);
+        for v in [VERSION, rows as u32, cols as u32, summary.computed as u32] {
+            header.extend_from_slice(&v.to_le_bytes());
+        }
+        f.write_all_at(&header, 0).map_err(io_err(&tmp))?;
         std::fs::rename(&tmp, file).map_err(io_err(file))?;
-        Ok(starts.len())
+        Ok(summary.computed)
     }
 }
 

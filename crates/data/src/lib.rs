@@ -8,16 +8,18 @@
 //! - [`cache`]: features computed once (in parallel) and stored per file, keyed by every
 //!   parameter that shapes them; batches are read back window by window, so training memory does
 //!   not grow with the data set.
+//! - [`windows`]: a file cut into feature windows while it is decoded (bounded memory).
 
 pub mod cache;
 pub mod dataset;
 pub mod hash;
 pub mod spec;
 pub mod split;
+pub mod windows;
 
 pub use cache::{CacheIndex, FeatureCache};
 pub use dataset::{Dataset, Track};
-pub use spec::{FeatureKind, FeatureSpec};
+pub use spec::{Embedding, FeatureKind, FeatureSpec};
 pub use split::{Split, SplitKind};
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +35,13 @@ pub enum DataError {
 }
 
 pub type Result<T> = std::result::Result<T, DataError>;
+
+/// A pre-trained network that turns windows of input features into what the cache stores (see
+/// [`spec::Embedding`]). Implemented outside this crate (the network lives in `genre-model`).
+pub trait Embedder: Sync {
+    /// `n` windows of input features, row-major `[n, rows, cols]`, to their outputs `[n, ...]`.
+    fn embed(&self, x: Vec<f32>, n: usize) -> std::result::Result<Vec<f32>, String>;
+}
 
 pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> DataError + '_ {
     move |source| DataError::Io { path: path.to_path_buf(), source }

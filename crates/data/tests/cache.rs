@@ -13,7 +13,7 @@ fn cache_is_reused_keyed_by_parameters_and_reports_bad_files() {
     let all: Vec<usize> = (0..ds.tracks.len()).collect();
     let spec = FeatureSpec::new(FeatureKind::Logmel, 1.0, 0.5);
     let cache = FeatureCache::open(&dir.path().join("cache"), &spec).unwrap();
-    let (index, failures) = cache.build(&ds, &all, || {});
+    let (index, failures) = cache.build(&ds, &all, None, || {});
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert!(ds.tracks[failures[0].0].path.ends_with("broken.wav"));
     assert_eq!(index.entries.len(), 6);
@@ -26,7 +26,7 @@ fn cache_is_reused_keyed_by_parameters_and_reports_bad_files() {
 
     // Second build reads the files back (same values), computing nothing new.
     let files_before = std::fs::read_dir(cache.dir()).unwrap().count();
-    let (again, _) = cache.build(&ds, &all, || {});
+    let (again, _) = cache.build(&ds, &all, None, || {});
     let mut w2 = vec![0f32; again.window_len()];
     again.read(2, 1, &mut w2).unwrap();
     assert_eq!(w, w2);
@@ -38,6 +38,6 @@ fn cache_is_reused_keyed_by_parameters_and_reports_bad_files() {
     assert_ne!(other.key(), spec.key());
     let c2 = FeatureCache::open(&dir.path().join("cache"), &other).unwrap();
     assert_ne!(c2.dir(), cache.dir());
-    let (idx2, _) = c2.build(&ds, &all[..2], || {});
+    let (idx2, _) = c2.build(&ds, &all[..2], None, || {});
     assert_eq!(idx2.shape, [64, 44]);
 }

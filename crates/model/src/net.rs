@@ -126,7 +126,7 @@ impl Net {
 /// Refuse weights that could only produce NaN answers: a safetensors file whose f32 tensors hold
 /// a NaN or an infinity is rejected before it is loaded, naming the tensor.
 pub fn check_finite(bytes: &[u8]) -> std::result::Result<(), String> {
-    let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
+    let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| format!("not a valid model file (safetensors): {e}"))?;
     for (name, view) in st.tensors() {
         if view.dtype() != safetensors::Dtype::F32 {
             continue;

@@ -1,0 +1,100 @@
+//! Cutting a file into feature windows while it is decoded: memory stays bounded whatever the
+//! file's length (only the samples of the window being cut are kept), and the windows are exactly
+//! those [`window_starts`] gives for the whole signal.
+
+use std::path::Path;
+
+use genre_audio::window::window_starts;
+use genre_audio::{AudioStream, LoadOptions};
+use rayon::prelude::*;
+
+use crate::{DataError, FeatureSpec, Result};
+
+/// Input features of consecutive windows (some may be skipped, see [`stream_windows`]).
+pub struct WindowBatch {
+    /// Window index and start sample (at the spec's rate) of each window.
+    pub windows: Vec<(usize, usize)>,
+    /// Row-major `[n, rows, cols]` ([`FeatureSpec::input_shape`]).
+    pub x: Vec<f32>,
+}
+
+/// What [`stream_windows`] read.
+pub struct StreamSummary {
+    /// Samples at the spec's rate.
+    pub samples: usize,
+    /// Windows in the file, and how many were computed.
+    pub windows: usize,
+    pub computed: usize,
+}
+
+/// Decode `path` at the spec's rate and hand the input features of up to `batch` windows at a
+/// time to `on_batch`. With `max_windows`, at most about that many windows are computed, evenly
+/// spread over the file (every k-th window, k from the length the file's header states; all
+/// windows when it states none).
+pub fn stream_windows(
+    path: &Path,
+    spec: &FeatureSpec,
+    batch: usize,
+    max_windows: Option<usize>,
+    on_batch: &mut dyn FnMut(WindowBatch) -> Result<()>,
+) -> Result<StreamSummary> {
+    let mut stream = AudioStream::open(path, LoadOptions { sr: Some(spec.sr), ..LoadOptions::default() })?;
+    let (len, hop) = spec.windowing().samples(spec.sr);
+    let ctx = spec.context();
+    let stride = match (max_windows, expected_samples(&stream)) {
+        (Some(m), Some(n)) if m > 0 => window_starts(n, len, hop).len().div_ceil(m).max(1),
+        _ => 1,
+    };
+    let feature_err = |e: genre_features::FeatureError| DataError::Feature { path: path.into(), msg: e.to_string() };
+    // `buf` holds samples from `buf_start` on; window k starts at k * hop.
+    let (mut buf, mut buf_start, mut next) = (Vec::<f32>::new(), 0usize, 0usize);
+    let mut pending: Vec<(usize, usize, Vec<f32>)> = Vec::new();
+    let (mut total, mut computed) = (0usize, 0usize);
+    let mut flush = |pending: &mut Vec<(usize, usize, Vec<f32>)>, computed: &mut usize| -> Result<()> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let feats: Vec<Vec<f32>> =
+            pending.par_iter().map(|(_, _, w)| spec.extract(w)).collect::<std::result::Result<_, _>>().map_err(feature_err)?;
+        *computed += pending.len();
+        let windows = pending.drain(..).map(|(k, s, _)| (k, s)).collect();
+        on_batch(WindowBatch { windows, x: feats.concat() })
+    };
+    while let Some(chunk) = stream.next_chunk()? {
+        total += chunk.len();
+        buf.extend_from_slice(&chunk);
+        while next * hop + len <= total {
+            let start = next * hop;
+            if next % stride == 0 {
+                // `buf` still holds the `ctx` samples before `start` (kept below).
+                pending.push((next, start, spec.window(&buf, start - buf_start)));
+                if pending.len() >= batch.max(1) {
+                    flush(&mut pending, &mut computed)?;
+                }
+            }
+            next += 1;
+        }
+        // Keep what the next window needs: from its start minus the context.
+        let keep_from = (next * hop).saturating_sub(ctx).max(buf_start);
+        let drop = (keep_from - buf_start).min(buf.len());
+        buf.drain(..drop);
+        buf_start += drop;
+    }
+    if total == 0 {
+        return Err(DataError::Feature { path: path.into(), msg: "no audio samples".into() });
+    }
+    if next == 0 {
+        // Shorter than one window: one window over the whole signal (padded; musicnn repeats it).
+        pending.push((0, 0, spec.window(&buf, 0)));
+        next = 1;
+    }
+    flush(&mut pending, &mut computed)?;
+    Ok(StreamSummary { samples: total, windows: next, computed })
+}
+
+/// Length at the output rate that the file's header states, if any.
+fn expected_samples(stream: &AudioStream) -> Option<usize> {
+    let info = stream.source_info();
+    let n = info.n_frames?;
+    Some((n as f64 * stream.sr() as f64 / info.sample_rate.max(1) as f64) as usize)
+}

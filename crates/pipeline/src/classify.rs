@@ -1,0 +1,105 @@
+//! A trained model loaded once, answering for files: per-window probabilities and the file's.
+
+use std::path::Path;
+
+use genre_data::FeatureSpec;
+use genre_model::metrics::mean_rows;
+use genre_model::train::probabilities;
+use genre_model::{device, ModelCard, Net};
+
+use crate::featurize::{featurize_file, FileWindows};
+use crate::{MusicnnEmbedder, PipelineError, Result};
+
+#[cfg(genre_default_model)]
+const DEFAULT_CARD: &str = include_str!(concat!(env!("GENRE_DEFAULT_MODEL_DIR"), "/model.json"));
+#[cfg(genre_default_model)]
+const DEFAULT_WEIGHTS: &[u8] = include_bytes!(concat!(env!("GENRE_DEFAULT_MODEL_DIR"), "/model.safetensors"));
+
+/// A model with everything needed to answer from audio: its card, network, feature spec and (for
+/// transfer models) the pre-trained network that makes its input.
+pub struct Classifier {
+    pub card: ModelCard,
+    pub net: Net,
+    pub spec: FeatureSpec,
+    pub embedder: Option<MusicnnEmbedder>,
+}
+
+/// One file's answer.
+pub struct FilePrediction {
+    pub windows: FileWindows,
+    /// Probabilities per computed window, and for the file (mean over windows).
+    pub window_probs: Vec<Vec<f32>>,
+    pub probs: Vec<f32>,
+}
+
+impl Classifier {
+    /// A run folder or its `model.json`; `None` = the default model built into the binary.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let d = device::base();
+        let (card, net) = match path {
+            Some(p) => {
+                let card_path = if p.is_dir() { p.join("model.json") } else { p.to_path_buf() };
+                let card = ModelCard::load(&card_path)?;
+                let net = Net::load(&card.arch, &card_path.with_file_name("model.safetensors"), &d)?;
+                (card, net)
+            }
+            None => default_model(&d)?,
+        };
+        Self::from_parts(card, net)
+    }
+
+    pub fn from_parts(card: ModelCard, net: Net) -> Result<Self> {
+        let spec: FeatureSpec = serde_json::from_value(card.features.clone())
+            .map_err(|e| PipelineError::Invalid(format!("model card features: {e}")))?;
+        if spec.shape() != [card.arch.rows, card.arch.cols] {
+            return Err(PipelineError::Invalid(format!(
+                "model card: features of shape {:?} do not fit a model taking {:?}",
+                spec.shape(),
+                [card.arch.rows, card.arch.cols]
+            )));
+        }
+        let embedder = MusicnnEmbedder::for_spec(&spec)?;
+        Ok(Self { card, net, spec, embedder })
+    }
+
+    /// Probabilities of windows of features (each `[rows, cols]`, not yet standardised).
+    pub fn classify(&self, windows: Vec<Vec<f32>>) -> Result<Vec<Vec<f32>>> {
+        let [rows, cols] = [self.card.arch.rows, self.card.arch.cols];
+        let mut out = Vec::with_capacity(windows.len());
+        for chunk in windows.chunks(64) {
+            let mut x = Vec::with_capacity(chunk.len() * rows * cols);
+            for w in chunk {
+                let mut w = w.clone();
+                self.card.normalization.apply(&mut w, rows);
+                x.extend(w);
+            }
+            let p = probabilities(&self.net, x, [chunk.len(), rows, cols], self.card.multi_label, &device::base());
+            if p.iter().flatten().any(|v| !v.is_finite()) {
+                return Err(PipelineError::Invalid("the model produced a non-finite probability".into()));
+            }
+            out.extend(p);
+        }
+        Ok(out)
+    }
+
+    /// Classify a file: at most about `max_windows` windows, evenly spread, when given.
+    pub fn predict_file(&self, path: &Path, max_windows: Option<usize>) -> Result<FilePrediction> {
+        let mut windows = featurize_file(path, &self.spec, self.embedder.as_ref(), max_windows)?;
+        let window_probs = self.classify(std::mem::take(&mut windows.x))?;
+        let rows: Vec<&[f32]> = window_probs.iter().map(Vec::as_slice).collect();
+        let probs = mean_rows(&rows);
+        Ok(FilePrediction { windows, window_probs, probs })
+    }
+}
+
+#[cfg(genre_default_model)]
+fn default_model(d: &burn::prelude::Device) -> Result<(ModelCard, Net)> {
+    let card = ModelCard::from_json(DEFAULT_CARD)?;
+    let net = Net::load_bytes(&card.arch, DEFAULT_WEIGHTS, d)?;
+    Ok((card, net))
+}
+
+#[cfg(not(genre_default_model))]
+fn default_model(_d: &burn::prelude::Device) -> Result<(ModelCard, Net)> {
+    Err(genre_model::ModelError::Invalid("this build has no default model (models/default was missing at build time): pass --model RUN_DIR".into()).into())
+}

@@ -1,0 +1,27 @@
+//! From an audio file to an answer, as one library the CLI, the server and bindings share.
+//!
+//! - [`embed`]: the pre-trained musicnn network as a feature extractor ([`MusicnnEmbedder`]
+//!   implements `genre_data::Embedder`, so embeddings are cached like any other feature).
+//! - [`featurize`]: a file's windows (streamed, bounded memory), their features and embeddings.
+//! - [`classify`]: a model loaded once (a run folder or the default built into the binary),
+//!   answering per window and per file; usable from any thread.
+
+pub mod classify;
+pub mod embed;
+pub mod featurize;
+
+pub use classify::{Classifier, FilePrediction};
+pub use embed::MusicnnEmbedder;
+pub use featurize::{featurize_file, FileWindows};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Data(#[from] genre_data::DataError),
+    #[error(transparent)]
+    Model(#[from] genre_model::ModelError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, PipelineError>;
