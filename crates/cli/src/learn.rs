@@ -7,7 +7,10 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use genre_data::{Dataset, FeatureKind, FeatureSpec};
 use genre_model::arch::{ArchConfig, Family};
-use genre_model::card::{ModelCard, CARD_FORMAT};
+use genre_model::card::{ModelCard, Normalization, CARD_FORMAT};
+use genre_model::musicnn::{Layer, Variant};
+use genre_data::spec::MUSICNN_WINDOW_SECS;
+use genre_pipeline::embed::{musicnn_spec, Output};
 use genre_model::train::{fit_normalization, train, Event, TrainOptions};
 use genre_report::chart::line_chart;
 use serde_json::json;
@@ -19,6 +22,9 @@ use crate::sources::{make_split, source_for, SplitChoice};
 /// Examples:
 ///   genre train music/ --model cnn --out runs/cnn
 ///   genre train manifest.csv --model crnn --out runs/tags            (multi-label when rows have a|b)
+///   genre train music/ --model musicnn --out runs/transfer             (head on pre-trained musicnn)
+///   genre train music/ --model musicnn --finetune --out runs/ft        (mid-end and back-end train too)
+///   genre train music/ --model cnn --features stft --n-fft 1024 --hop 256 --out runs/stft
 ///   genre train ../shared/data/gtzan/features_30_sec.csv --model features \
 ///       --lists ../shared/data/gtzan/splits/train.txt,../shared/data/gtzan/splits/valid.txt --out runs/mlp
 /// A killed run resumes from its last epoch when started again with the same --out.
@@ -28,9 +34,25 @@ pub struct TrainArgs {
     /// A folder with one sub-folder per genre, a manifest CSV (path,labels[,group]) or a
     /// feature table CSV (filename,...,label).
     pub data: PathBuf,
-    /// Model family: cnn, resnet, lstm, crnn, features.
+    /// Model family: cnn, resnet, lstm, crnn, features, or musicnn (a new head on the
+    /// pre-trained musicnn network; its embeddings are computed once into the cache).
     #[arg(long, default_value = "cnn")]
     pub model: Family,
+    /// musicnn: which pre-trained network (msd: Last.fm tags of the Million Song Dataset; mtt:
+    /// MagnaTagATune).
+    #[arg(long, default_value = "msd")]
+    pub backbone: Variant,
+    /// musicnn: also train the pre-trained mid-end and back-end (the front-end's output is cached).
+    #[arg(long)]
+    pub finetune: bool,
+    /// Input of the from-scratch families (cnn, resnet, crnn: logmel; lstm: mfcc): logmel, mfcc,
+    /// stft (ln(1 + |STFT|)) or logpower (STFT power in dB; resolution from --n-fft/--hop).
+    #[arg(long)]
+    pub features: Option<FeatureKind>,
+    #[arg(long, default_value_t = 2048)]
+    pub n_fft: usize,
+    #[arg(long, default_value_t = 512)]
+    pub hop: usize,
     /// Run folder (config, metrics, curves, checkpoints, model.safetensors + model.json).
     #[arg(long, short)]
     pub out: PathBuf,
@@ -85,12 +107,20 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
-    fn spec(&self) -> FeatureSpec {
+    fn spec(&self) -> Result<FeatureSpec> {
+        if self.model == Family::Musicnn {
+            // musicnn's windows are its own (3 s); only their hop is a choice.
+            let output = if self.finetune { Output::Frontend } else { Output::Layer(Layer::Penultimate) };
+            return Ok(musicnn_spec(self.backbone, output, self.window_hop.unwrap_or(MUSICNN_WINDOW_SECS / 2.0)));
+        }
         let (kind, win, hop) = match self.model {
             Family::Features => (FeatureKind::Gtzan57, 30.0, 15.0),
-            Family::Lstm => (FeatureKind::Mfcc, 3.0, 1.5),
-            _ => (FeatureKind::Logmel, 3.0, 1.5),
+            Family::Lstm => (self.features.unwrap_or(FeatureKind::Mfcc), 3.0, 1.5),
+            _ => (self.features.unwrap_or(FeatureKind::Logmel), 3.0, 1.5),
         };
+        if matches!(kind, FeatureKind::Musicnn | FeatureKind::Gtzan57) && self.model != Family::Features {
+            bail!("--features {kind:?} is not an input of --model {:?} (use --model musicnn or features)", self.model);
+        }
         let mut s = FeatureSpec::new(
             kind,
             self.window.unwrap_or(win),
@@ -98,7 +128,9 @@ impl TrainArgs {
         );
         s.n_mels = self.n_mels;
         s.n_mfcc = self.n_mfcc;
-        s
+        s.n_fft = self.n_fft;
+        s.hop = self.hop;
+        Ok(s)
     }
 
     fn options(&self, multi_label: bool) -> TrainOptions {
@@ -133,7 +165,7 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
     let ds = Dataset::open(&a.data).with_context(|| a.data.display().to_string())?;
     let split = make_split(&ds, &a.split_choice()?)?;
     std::fs::create_dir_all(&a.out).with_context(|| a.out.display().to_string())?;
-    let spec = a.spec();
+    let spec = a.spec()?;
     let opts = a.options(ds.multi_label);
     eprintln!(
         "{} tracks, {} classes{}; {}: {} train / {} valid / {} test tracks",
@@ -157,8 +189,17 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
     let train_src = source_for(&ds, &spec, &split.train, &a.cache, "train", a.quiet)?;
     let valid_src = source_for(&ds, &spec, &split.valid, &a.cache, "valid", a.quiet)?;
     let [rows, cols] = train_src.shape();
-    let arch = ArchConfig::new(a.model, rows, cols, ds.classes.len());
-    let norm = fit_normalization(train_src.as_ref(), a.model == Family::Features)?;
+    let mut arch = ArchConfig::new(a.model, rows, cols, ds.classes.len());
+    if a.model == Family::Musicnn {
+        arch.backbone = Some(a.backbone);
+        arch.finetune = a.finetune;
+    }
+    let norm = if a.model == Family::Musicnn && a.finetune {
+        // The pre-trained mid-end takes the front-end's maps as they are.
+        Normalization { mean: vec![0.0], std: vec![1.0] }
+    } else {
+        fit_normalization(train_src.as_ref(), matches!(a.model, Family::Features | Family::Musicnn))?
+    };
     eprintln!("{} training windows of {rows}x{cols}, {} validation windows", train_src.len(), valid_src.len());
 
     let pb = bar(opts.epochs as u64, "epochs", a.quiet);

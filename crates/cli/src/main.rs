@@ -1,13 +1,16 @@
 //! `genre`: the command-line program. A thin layer: it parses arguments and hands each command
 //! to its module; the work lives in the library crates.
 
+mod batch;
 mod bench;
+mod embed;
 mod features;
 mod inputs;
 mod judge;
 mod learn;
 mod progress;
 mod sources;
+mod tag;
 mod tell;
 
 use std::process::ExitCode;
@@ -33,6 +36,10 @@ enum Command {
     Eval(judge::EvalArgs),
     /// Name the genre of audio files (default model built in), with a per-window timeline.
     Predict(tell::PredictArgs),
+    /// Tag music with the pre-trained musicnn network (50 Last.fm or MagnaTagATune tags), per file or over time.
+    Tag(tag::TagArgs),
+    /// Embeddings of the pre-trained musicnn network, per window or per file, as .npy or .csv.
+    Embed(embed::EmbedArgs),
     /// Measure decoding and feature extraction speed (x realtime, 1 thread and all threads).
     Bench(bench::BenchArgs),
     /// Write a synthetic genre data set (one folder per genre of generated WAV clips) for demos and tests.
@@ -63,6 +70,8 @@ fn main() -> ExitCode {
         Command::Eval(a) => judge::run(a),
         Command::Predict(a) => tell::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Tag(a) => tag::run(a),
+        Command::Embed(a) => embed::run(a),
         Command::Synth(a) => {
             genre_audio::synth::write_genre_folder(&a.out, a.classes, a.per_class, a.secs, 22050, a.seed)
                 .map(|files| {

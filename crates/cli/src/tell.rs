@@ -9,11 +9,10 @@ use genre_data::Dataset;
 use genre_model::metrics::argmax;
 use genre_model::ModelCard;
 use genre_pipeline::{Classifier, FilePrediction};
-use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::batch::{over_files, report_failures};
 use crate::inputs::expand;
-use crate::progress::bar;
 
 /// Examples:
 ///   genre predict song.mp3                         (default model, embedded in the binary)
@@ -94,7 +93,6 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
     let model = Classifier::load(a.model.as_deref())?;
     let card = &model.card;
     let mut preds = Vec::new();
-    let mut failures = Vec::new();
     if let Some(table) = &a.features {
         let ds = Dataset::from_feature_table(table)?;
         if ds.feature_names.len() != card.arch.rows * card.arch.cols {
@@ -119,33 +117,15 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
         }
     }
     let files = expand(&a.inputs)?;
-    let pb = bar(files.len() as u64, "predict", a.quiet || files.len() < 2);
-    // A few files at a time in parallel (each streamed: bounded memory), the model loaded once.
     let max_windows = (!a.all_windows).then_some(a.max_windows.max(1));
-    let chunk = 2 * rayon::current_num_threads();
-    for group in files.chunks(chunk) {
-        let answers: Vec<_> = group.par_iter().map(|f| model.predict_file(f, max_windows)).collect();
-        for (f, r) in group.iter().zip(answers) {
-            match r {
-                Ok(p) => preds.push(prediction(&a, card, f, p)),
-                Err(e) => failures.push(format!("{}: {e}", f.display())),
-            }
-            pb.inc(1);
-        }
-    }
-    pb.finish_and_clear();
+    let (done, failures) =
+        over_files(&files, "predict", a.quiet, |f| model.predict_file(f, max_windows).map_err(|e| e.to_string()));
+    preds.extend(done.into_iter().map(|(f, p)| prediction(&a, card, &f, p)));
     if preds.is_empty() && failures.is_empty() {
         anyhow::bail!("nothing to predict: give audio files/folders or --features");
     }
     print_predictions(&a, card, &preds)?;
-    if !failures.is_empty() {
-        eprintln!("{} of {} files failed:", failures.len(), files.len());
-        for f in &failures {
-            eprintln!("  {f}");
-        }
-        return Ok(ExitCode::FAILURE);
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(report_failures(&failures, files.len()))
 }
 
 fn prediction(a: &PredictArgs, card: &ModelCard, f: &Path, p: FilePrediction) -> Prediction {

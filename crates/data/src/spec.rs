@@ -38,6 +38,14 @@ pub struct Embedding {
     pub shape: [usize; 2],
 }
 
+impl std::str::FromStr for FeatureKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        serde_json::from_value(serde_json::Value::String(s.to_lowercase()))
+            .map_err(|_| format!("unknown features '{s}' (logmel, mfcc, stft, logpower, gtzan57, musicnn)"))
+    }
+}
+
 /// Every parameter that shapes a feature array; its hash keys the cache.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureSpec {
