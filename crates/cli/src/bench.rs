@@ -39,6 +39,16 @@ pub struct BenchArgs {
     /// Run only the cases whose name contains this text (e.g. "log-mel").
     #[arg(long)]
     pub only: Option<String>,
+    /// Python of a venv with tensorflow-cpu: also time the TensorFlow original of musicnn in the
+    /// same run (needs --musicnn-pkg), for the speed ratio.
+    #[arg(long)]
+    pub tf_python: Option<PathBuf>,
+    /// The unpacked musicnn wheel's `musicnn/` folder (pip download --no-deps musicnn==0.1.0).
+    #[arg(long)]
+    pub musicnn_pkg: Option<PathBuf>,
+    /// The TensorFlow timing script.
+    #[arg(long, default_value = "../shared/bench/musicnn/time_tf.py")]
+    pub tf_script: PathBuf,
     /// Also write the results as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -128,6 +138,12 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             case("log-mel 128 + dB".into(), clip_s, &mut || Ok(drop(lm()?)))?;
             case("mfcc 20 (from log-mel)".into(), clip_s, &mut || Ok(drop(mfcc_from_logmel(&lm()?, 20))))?;
             case("gtzan57 (57 features)".into(), clip_s, &mut || Ok(drop(gtzan57(&y, 22050)?)))?;
+            musicnn_cases(&y, &mut case)?;
+            if let (Some(py), Some(pkg)) = (&args.tf_python, &args.musicnn_pkg) {
+                if want("musicnn") {
+                    tensorflow_musicnn(py, &args.tf_script, pkg, &y, n)?;
+                }
+            }
             if !batch_files.is_empty() && want("batch") {
                 let (t, secs) = batch(&batch_files, args.min_time)?;
                 let name = format!(
@@ -146,6 +162,70 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         std::fs::write(path, serde_json::to_string_pretty(&results)?).with_context(|| path.display().to_string())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Multiply-adds of one musicnn window, counted from its layers: timbral 7x38 and 7x67 (204
+/// filters over 59 and 30 mel positions), temporal 128/64/32 x 1 (51 filters over 96 bands),
+/// mid-end 7 x 561 -> 64 and twice 7 x 64 -> 64, dense 1506 -> 200 -> 50; 187 frames.
+const MUSICNN_FLOP: f64 = 2.0
+    * (187.0 * (59.0 * 204.0 * 7.0 * 38.0 + 30.0 * 204.0 * 7.0 * 67.0 + 96.0 * 51.0 * (128.0 + 64.0 + 32.0))
+        + 187.0 * 64.0 * 7.0 * (561.0 + 64.0 + 64.0)
+        + 1506.0 * 200.0
+        + 200.0 * 50.0);
+
+type Case<'a> = dyn FnMut(String, f64, &mut dyn FnMut() -> Result<()>) -> Result<()> + 'a;
+
+/// musicnn (MSD) inference from log-mel windows, at batch 1 and 16; the front end (16 kHz
+/// resample + log-mel) is timed apart.
+fn musicnn_cases(y: &[f32], case: &mut Case) -> Result<()> {
+    use burn::prelude::*;
+    use genre_model::musicnn::{Layer, Musicnn, Variant, FRAMES, N_MELS};
+    let d = genre_model::device::base();
+    let net = Musicnn::pretrained(Variant::Msd, &d)?;
+    let win = 187.0 * 256.0 / 16000.0;
+    eprintln!("musicnn: {:.2} GFLOP per 3 s window (counted from its layers)", MUSICNN_FLOP / 1e9);
+    for b in [1usize, 16] {
+        let x: Vec<f32> = (0..b * N_MELS * FRAMES).map(|i| y[i % y.len()].abs() * 3.0).collect();
+        let name = format!("musicnn msd inference, batch {b} (ms/window = median/{b})");
+        case(name, win * b as f64, &mut || {
+            let t = Tensor::<3>::from_data(TensorData::new(x.clone(), [b, N_MELS, FRAMES]), &d);
+            Ok(drop(net.embed(t, Layer::Taggram).into_data()))
+        })?;
+    }
+    Ok(())
+}
+
+/// The TensorFlow original on the same machine, same thread count (its own timing script).
+fn tensorflow_musicnn(py: &Path, script: &Path, pkg: &Path, y: &[f32], threads: usize) -> Result<()> {
+    use genre_data::FeatureSpec;
+    // Its input: 10 windows of our musicnn log-mel of the clip, as [frames, 96] .npy.
+    let spec = FeatureSpec::musicnn(187.0 * 256.0 / 16000.0);
+    let y16 = genre_audio::resample::resample(y, 22050, 16000)?;
+    let (len, hop) = spec.windowing().samples(16000);
+    let mut frames = Vec::new();
+    for s in genre_audio::window::window_starts(y16.len(), len, hop) {
+        let m = spec.extract(&spec.window(&y16, s))?;
+        for t in 0..187 {
+            frames.extend((0..96).map(|k| m[k * 187 + t]));
+        }
+    }
+    let tmp = std::env::temp_dir().join(format!("genre-bench-logmel-{}.npy", std::process::id()));
+    genre_report::npy::write_npy(&tmp, &[frames.len() / 96, 96], &frames)?;
+    let out = std::process::Command::new(py).arg(script).arg(pkg).arg(&tmp).arg(threads.to_string()).output();
+    let _ = std::fs::remove_file(&tmp);
+    let out = out.with_context(|| format!("running {}", py.display()))?;
+    for line in String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with("tensorflow")) {
+        let per_window: f64 = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("per_window_ms="))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN);
+        eprintln!("[{threads}T] {line}  ({:.1} GFLOP/s)", MUSICNN_FLOP / 1e9 / (per_window / 1e3));
+    }
+    if !out.status.success() {
+        bail!("{} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or(""));
+    }
+    Ok(())
 }
 
 /// The FFT-only floor, as the Python anchors measure it (scipy rfft of all frames): framing

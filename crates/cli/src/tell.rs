@@ -8,7 +8,7 @@ use clap::Args;
 use genre_data::Dataset;
 use genre_model::metrics::argmax;
 use genre_model::ModelCard;
-use genre_pipeline::{Classifier, FilePrediction};
+use genre_pipeline::{Builtin, Classifier, FilePrediction};
 use serde::Serialize;
 
 use crate::batch::{over_files, report_failures};
@@ -25,7 +25,8 @@ use crate::inputs::expand;
 pub struct PredictArgs {
     /// Audio files or folders.
     pub inputs: Vec<PathBuf>,
-    /// A run folder or model.json (default: the built-in GTZAN model).
+    /// A run folder or model.json (default: the built-in model: musicnn-MSD transfer model for
+    /// audio, the GTZAN-57 MLP for --features tables).
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Score the rows of a feature table CSV (filename,...,label) instead of audio.
@@ -90,7 +91,11 @@ fn top_k(card: &ModelCard, p: &[f32], k: usize) -> Vec<(String, f32)> {
 }
 
 pub fn run(a: PredictArgs) -> Result<ExitCode> {
-    let model = Classifier::load(a.model.as_deref())?;
+    // Feature tables are scored by the GTZAN-57 MLP unless a model is named.
+    let model = match (&a.model, &a.features) {
+        (None, Some(_)) => Classifier::builtin(Builtin::Gtzan57)?,
+        (m, _) => Classifier::load(m.as_deref())?,
+    };
     let card = &model.card;
     let mut preds = Vec::new();
     if let Some(table) = &a.features {

@@ -46,7 +46,7 @@ fn a_bad_model_file_is_refused_with_a_reason() {
     write_wav_mono16(&clip, &genre_clip(1, 2.0, 22050, 1), 22050).unwrap();
     let model = dir.path().join("model");
     std::fs::create_dir_all(&model).unwrap();
-    let default_card = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default/model.json");
+    let default_card = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/gtzan57/model.json");
     std::fs::copy(&default_card, model.join("model.json")).unwrap();
     std::fs::write(model.join("model.safetensors"), b"garbage, not weights").unwrap();
     let out = genre().args(["predict", s(&clip), "--model", s(&model)]).output().unwrap();

@@ -29,8 +29,8 @@ pub struct StreamSummary {
 
 /// Decode `path` at the spec's rate and hand the input features of up to `batch` windows at a
 /// time to `on_batch`. With `max_windows`, at most about that many windows are computed, evenly
-/// spread over the file (every k-th window, k from the length the file's header states; all
-/// windows when it states none).
+/// spread over the file (every k-th window, k from the length the file's header states, and the
+/// last window; all windows when the header states no length).
 pub fn stream_windows(
     path: &Path,
     spec: &FeatureSpec,
@@ -50,6 +50,9 @@ pub fn stream_windows(
     let (mut buf, mut buf_start, mut next) = (Vec::<f32>::new(), 0usize, 0usize);
     let mut pending: Vec<(usize, usize, Vec<f32>)> = Vec::new();
     let (mut total, mut computed) = (0usize, 0usize);
+    // The latest skipped window: computed at the end if it is the file's last, so that a spread
+    // subset still reaches the end of the file.
+    let mut last_skipped: Option<(usize, usize, Vec<f32>)> = None;
     let mut flush = |pending: &mut Vec<(usize, usize, Vec<f32>)>, computed: &mut usize| -> Result<()> {
         if pending.is_empty() {
             return Ok(());
@@ -71,6 +74,8 @@ pub fn stream_windows(
                 if pending.len() >= batch.max(1) {
                     flush(&mut pending, &mut computed)?;
                 }
+            } else {
+                last_skipped = Some((next, start, spec.window(&buf, start - buf_start)));
             }
             next += 1;
         }
@@ -82,6 +87,9 @@ pub fn stream_windows(
     }
     if total == 0 {
         return Err(DataError::Feature { path: path.into(), msg: "no audio samples".into() });
+    }
+    if let Some(last) = last_skipped.filter(|l| l.0 + 1 == next) {
+        pending.push(last);
     }
     if next == 0 {
         // Shorter than one window: one window over the whole signal (padded; musicnn repeats it).

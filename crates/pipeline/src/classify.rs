@@ -10,10 +10,34 @@ use genre_model::{device, ModelCard, Net};
 use crate::featurize::{featurize_file, FileWindows};
 use crate::{MusicnnEmbedder, PipelineError, Result};
 
-#[cfg(genre_default_model)]
-const DEFAULT_CARD: &str = include_str!(concat!(env!("GENRE_DEFAULT_MODEL_DIR"), "/model.json"));
-#[cfg(genre_default_model)]
-const DEFAULT_WEIGHTS: &[u8] = include_bytes!(concat!(env!("GENRE_DEFAULT_MODEL_DIR"), "/model.safetensors"));
+/// The models built into the binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    /// The default for audio (see README: the musicnn-MSD transfer model).
+    Default,
+    /// The GTZAN-57 feature MLP, for feature tables.
+    Gtzan57,
+}
+
+impl Builtin {
+    /// (model.json, model.safetensors), when this build has them.
+    fn files(self) -> Option<(&'static str, &'static [u8])> {
+        match self {
+            #[cfg(genre_default_model)]
+            Builtin::Default => Some((
+                include_str!(concat!(env!("GENRE_DEFAULT_MODEL_DIR"), "/model.json")),
+                include_bytes!(concat!(env!("GENRE_DEFAULT_MODEL_DIR"), "/model.safetensors")),
+            )),
+            #[cfg(genre_gtzan57_model)]
+            Builtin::Gtzan57 => Some((
+                include_str!(concat!(env!("GENRE_GTZAN57_MODEL_DIR"), "/model.json")),
+                include_bytes!(concat!(env!("GENRE_GTZAN57_MODEL_DIR"), "/model.safetensors")),
+            )),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+}
 
 /// A model with everything needed to answer from audio: its card, network, feature spec and (for
 /// transfer models) the pre-trained network that makes its input.
@@ -35,16 +59,23 @@ pub struct FilePrediction {
 impl Classifier {
     /// A run folder or its `model.json`; `None` = the default model built into the binary.
     pub fn load(path: Option<&Path>) -> Result<Self> {
-        let d = device::base();
-        let (card, net) = match path {
+        match path {
             Some(p) => {
                 let card_path = if p.is_dir() { p.join("model.json") } else { p.to_path_buf() };
                 let card = ModelCard::load(&card_path)?;
-                let net = Net::load(&card.arch, &card_path.with_file_name("model.safetensors"), &d)?;
-                (card, net)
+                let net = Net::load(&card.arch, &card_path.with_file_name("model.safetensors"), &device::base())?;
+                Self::from_parts(card, net)
             }
-            None => default_model(&d)?,
-        };
+            None => Self::builtin(Builtin::Default),
+        }
+    }
+
+    pub fn builtin(which: Builtin) -> Result<Self> {
+        let (card, weights) = which.files().ok_or_else(|| {
+            PipelineError::Invalid(format!("this build has no built-in {which:?} model (models/ was missing at build time): pass --model RUN_DIR"))
+        })?;
+        let card = ModelCard::from_json(card)?;
+        let net = Net::load_bytes(&card.arch, weights, &device::base())?;
         Self::from_parts(card, net)
     }
 
@@ -90,16 +121,4 @@ impl Classifier {
         let probs = mean_rows(&rows);
         Ok(FilePrediction { windows, window_probs, probs })
     }
-}
-
-#[cfg(genre_default_model)]
-fn default_model(d: &burn::prelude::Device) -> Result<(ModelCard, Net)> {
-    let card = ModelCard::from_json(DEFAULT_CARD)?;
-    let net = Net::load_bytes(&card.arch, DEFAULT_WEIGHTS, d)?;
-    Ok((card, net))
-}
-
-#[cfg(not(genre_default_model))]
-fn default_model(_d: &burn::prelude::Device) -> Result<(ModelCard, Net)> {
-    Err(genre_model::ModelError::Invalid("this build has no default model (models/default was missing at build time): pass --model RUN_DIR".into()).into())
 }

@@ -10,7 +10,7 @@ pub mod classify;
 pub mod embed;
 pub mod featurize;
 
-pub use classify::{Classifier, FilePrediction};
+pub use classify::{Builtin, Classifier, FilePrediction};
 pub use embed::MusicnnEmbedder;
 pub use featurize::{featurize_file, FileWindows};
 

@@ -1,0 +1,127 @@
+//! The pre-trained musicnn network from the outside: tags of real music, embeddings, transfer
+//! learning on synthetic genres (frozen and fine-tuned), and the default model on every length.
+
+mod common;
+
+use common::{read_json, run_ok, s, shared};
+use genre_audio::synth::{genre_clip, write_genre_folder};
+use genre_audio::wav::write_wav_mono16;
+use genre_report::npy::read_npy;
+
+#[test]
+fn tag_gives_the_reference_top_tags_of_real_music() {
+    let jazz = shared().join("data/gtzan/audio/jazz/jazz.00000.flac");
+    let metal = shared().join("data/gtzan/audio/metal/metal.00000.flac");
+    let out = run_ok(&["tag", s(&jazz), s(&metal), "--json", "--segments"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = v["files"].as_array().unwrap();
+    // TensorFlow's file-level top tags (shared/reference/musicnn): jazz: jazz; metal: metal.
+    for (f, want) in files.iter().zip(["jazz", "metal"]) {
+        assert_eq!(f["top"][0][0].as_str().unwrap(), want, "{f}");
+        assert_eq!(f["segments"].as_array().unwrap().len(), 10, "ten 3 s windows in 30 s");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("taggram.png");
+    run_ok(&["tag", s(&jazz), "--model", "mtt", "--out", s(&png)]);
+    assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+}
+
+#[test]
+fn embed_writes_per_window_and_per_track_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.wav");
+    let b = dir.path().join("b.wav");
+    write_wav_mono16(&a, &genre_clip(0, 7.0, 22050, 1), 22050).unwrap();
+    write_wav_mono16(&b, &genre_clip(2, 2.0, 22050, 2), 22050).unwrap();
+    let npy = dir.path().join("e.npy");
+    run_ok(&["embed", s(&a), s(&b), "--out", s(&npy)]);
+    let (shape, x) = read_npy(&npy).unwrap();
+    // 7 s: two whole 2.992 s windows; 2 s: one (repeated to fill the window, as musicnn does).
+    assert_eq!(shape, vec![3, 200]);
+    assert!(x.iter().all(|v| v.is_finite()));
+    let rows = std::fs::read_to_string(dir.path().join("e.npy.rows.csv")).unwrap();
+    assert_eq!(rows.lines().count(), 4, "{rows}");
+    let csv = dir.path().join("e.csv");
+    run_ok(&["embed", s(&a), s(&b), "--per-track", "--layer", "pooled", "--out", s(&csv)]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 3);
+    assert_eq!(text.lines().next().unwrap().split(',').count(), 3 + 1506);
+}
+
+#[test]
+fn musicnn_heads_learn_synthetic_genres_and_finetune_moves_the_backbone() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("music");
+    write_genre_folder(&data, 4, 6, 6.0, 22050, 5).unwrap();
+    let cache = dir.path().join("cache");
+    let split = ["--valid-frac", "0.25", "--test-frac", "0.25", "--batch", "8"];
+    let head = dir.path().join("head");
+    let mut args = vec!["train", s(&data), "--model", "musicnn", "--out", s(&head), "--cache", s(&cache), "-q"];
+    args.extend_from_slice(&split);
+    args.extend_from_slice(&["--epochs", "40"]);
+    run_ok(&args);
+    let card = read_json(&head.join("model.json"));
+    for part in ["valid", "test"] {
+        let acc = card["scores"][part]["tracks"]["accuracy"].as_f64().unwrap();
+        println!("musicnn head: {part} track accuracy {acc:.3}");
+        // 4 classes (chance 0.25) of synthetic tones, unlike the music musicnn learned from.
+        assert!(acc >= 0.6, "musicnn head {part}: {acc}");
+    }
+    // The frozen head holds no backbone weights: the pre-trained network is untouched.
+    let names = tensor_names(&head.join("model.safetensors"));
+    assert!(names.iter().all(|n| !n.contains("midend")), "{names:?}");
+
+    let ft = dir.path().join("ft");
+    let mut args = vec!["train", s(&data), "--model", "musicnn", "--finetune", "--out", s(&ft), "--cache", s(&cache), "-q"];
+    args.extend_from_slice(&split);
+    args.extend_from_slice(&["--epochs", "3", "--lr", "1e-3"]);
+    run_ok(&args);
+    let tuned = tensor(&ft.join("model.safetensors"), "Musicnn.backend.midend.0.conv.weight");
+    let st = safetensors::SafeTensors::deserialize(genre_model::musicnn::Variant::Msd.weights()).unwrap();
+    let pre = f32s(st.tensor("backend.midend.0.conv.weight").unwrap().data());
+    assert_eq!(tuned.len(), pre.len());
+    let moved = tuned.iter().zip(&pre).filter(|(a, b)| a != b).count();
+    assert!(moved > pre.len() / 2, "fine-tuning changed only {moved} of {} mid-end weights", pre.len());
+    // Batch-norm statistics stay the pre-trained ones (frozen).
+    let bn = tensor(&ft.join("model.safetensors"), "Musicnn.backend.midend.0.bn.running_mean");
+    assert_eq!(bn, f32s(st.tensor("backend.midend.0.bn.running_mean").unwrap().data()));
+    // The fine-tuned model answers from audio.
+    let clip = dir.path().join("x.wav");
+    write_wav_mono16(&clip, &genre_clip(1, 4.0, 22050, 9), 22050).unwrap();
+    run_ok(&["predict", s(&clip), "--model", s(&ft)]);
+}
+
+#[test]
+fn default_model_answers_for_every_length() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, secs) in [("short.wav", 2.0), ("half.wav", 30.0), ("long.wav", 600.0)] {
+        let p = dir.path().join(name);
+        write_wav_mono16(&p, &genre_clip(3, secs, 22050, 4), 22050).unwrap();
+        let out = run_ok(&["predict", s(&p), "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let p0 = &v["predictions"][0];
+        let segs = p0["segments"].as_array().unwrap();
+        let total: f64 = p0["probabilities"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).sum();
+        assert!((total - 1.0).abs() < 1e-3);
+        let last_end = segs.last().unwrap()["end"].as_f64().unwrap();
+        println!("{name}: {} windows, last ends at {last_end:.1} s", segs.len());
+        assert!(segs.len() <= 64, "windows are capped by default");
+        // The timeline covers the whole file (windows spread over it, the last near its end).
+        assert!(last_end >= secs - 6.0, "{name}: timeline ends at {last_end} of {secs} s");
+    }
+}
+
+fn tensor_names(p: &std::path::Path) -> Vec<String> {
+    let bytes = std::fs::read(p).unwrap();
+    safetensors::SafeTensors::deserialize(&bytes).unwrap().names().into_iter().map(String::from).collect()
+}
+
+fn tensor(p: &std::path::Path, name: &str) -> Vec<f32> {
+    let bytes = std::fs::read(p).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    f32s(st.tensor(name).unwrap_or_else(|e| panic!("{name}: {e}")).data())
+}
+
+fn f32s(b: &[u8]) -> Vec<f32> {
+    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
