@@ -8,23 +8,35 @@ use rubato::{FftFixedIn, Resampler as _};
 
 use crate::error::{AudioError, Result};
 
-/// Input frames per FFT block, at least. The block length is also the anti-aliasing filter's
-/// length, so longer blocks give a sharper filter.
+/// Input frames per call, at least (several filter-sized FFT sub-blocks per call).
 const MIN_BLOCK_IN: usize = 4096;
 
-/// Input block length for `from -> to`: a multiple of `from / gcd` (so that each block maps to a
-/// whole number of output frames) with an even multiplier, so that the output block is even and
-/// the filter's group delay (half an output block) is a whole number of samples: an odd block
-/// would leave every sample shifted by half a sample.
-fn block_len(from: u32, to: u32) -> usize {
+/// Points of the anti-aliasing filter at the lower of the two rates. rubato sizes the FFT
+/// resampler's filter from its FFT length and places its stopband edge at the lower Nyquist, so
+/// the length sets the transition band. About 300 points give soxr HQ's shape (librosa's
+/// default: flat to ~91% of the lower Nyquist, -3 dB near 95%, stopband from 100%); rubato's
+/// longer default filters stay flat up to ~99%, which leaves audibly more energy in the top
+/// mel bands than librosa's input has (measured on musicnn's 22050 -> 16000 Hz input: +0.14 to
+/// +0.74 log10 units in the two bands above 7.3 kHz, which moved its tags by up to 0.09).
+const FILTER_POINTS: usize = 300;
+
+/// (input frames per call, FFT sub-blocks per call) for `from -> to`. Each sub-block is a whole
+/// number of `from / gcd` input units (so it maps to whole output frames) with an even output
+/// length, so that the filter's group delay (half an output sub-block) is a whole number of
+/// samples: an odd length would leave every sample shifted by half a sample.
+fn block_len(from: u32, to: u32) -> (usize, usize) {
     let (mut a, mut b) = (from as usize, to as usize);
     while b != 0 {
         (a, b) = (b, a % b);
     }
-    let min_in = from as usize / a;
-    let mut units = MIN_BLOCK_IN.div_ceil(min_in).max(2);
-    units += units % 2;
-    units * min_in
+    let (unit_in, unit_out) = (from as usize / a, to as usize / a);
+    let mut units = (FILTER_POINTS as f64 / unit_in.min(unit_out) as f64).round().max(1.0) as usize;
+    if units * unit_out % 2 == 1 {
+        units += 1;
+    }
+    let sub_in = units * unit_in;
+    let subs = MIN_BLOCK_IN.div_ceil(sub_in).max(1);
+    (subs * sub_in, subs)
 }
 
 /// Converts a mono stream from `from` Hz to `to` Hz, chunk by chunk, in bounded memory.
@@ -46,8 +58,9 @@ impl StreamResampler {
         let inner = if from == to {
             None
         } else {
+            let (chunk, subs) = block_len(from, to);
             Some(
-                FftFixedIn::<f32>::new(from as usize, to as usize, block_len(from, to), 1, 1)
+                FftFixedIn::<f32>::new(from as usize, to as usize, chunk, subs, 1)
                     .map_err(|e| AudioError::Resample(e.to_string()))?,
             )
         };

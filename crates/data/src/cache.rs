@@ -15,7 +15,8 @@ use crate::windows::stream_windows;
 use crate::{io_err, DataError, Dataset, Embedder, FeatureSpec, Result, Track};
 
 const MAGIC: &[u8; 4] = b"GNRC";
-const VERSION: u32 = 1;
+/// Bumped whenever the features a spec produces change (2: soxr-like resampler filter).
+const VERSION: u32 = 2;
 const HEADER: usize = 20;
 
 pub struct FeatureCache {

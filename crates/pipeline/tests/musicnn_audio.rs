@@ -34,14 +34,13 @@ fn our_input_matches_librosa_log_mel() {
         let w = featurize_file(&path, &input, None, None).unwrap();
         let (shape, reference) = read_npy(&reference_dir().join(format!("musicnn/{stem}.logmel16k.npy"))).unwrap();
         let (frames, mels) = (shape[0], shape[1]);
-        // Bands 0-93 (up to 7.3 kHz). The top two differ by design of the resamplers: soxr HQ
-        // (librosa's) ends its passband at 91.3% of the new Nyquist, rubato's FFT filter near 99%,
-        // so our 7.3-8 kHz bands keep more energy (measured: +0.14 to +0.74 log10 units on average).
+        // All 96 bands: our resampler's filter follows soxr HQ's transition band (see
+        // genre_audio::resample), so the top bands near 8 kHz agree too.
         let mut worst = 0f32;
         let mut sum = 0f64;
         let mut n = 0usize;
         for (k, win) in w.x.iter().enumerate() {
-            for m in 0..94 {
+            for m in 0..mels {
                 for t in 0..187 {
                     let f = k * 187 + t;
                     assert!(f < frames);
@@ -52,8 +51,8 @@ fn our_input_matches_librosa_log_mel() {
                 }
             }
         }
-        println!("{stem}: log-mel bands 0-93 |ours - librosa| max {worst:.4}, mean {:.6} (log10 units)", sum / n as f64);
-        assert!(sum / (n as f64) < 1e-3, "{stem}: mean log-mel error {}", sum / n as f64);
+        println!("{stem}: log-mel |ours - librosa| max {worst:.4}, mean {:.6} (log10 units)", sum / n as f64);
+        assert!(sum / (n as f64) < 5e-3, "{stem}: mean log-mel error {}", sum / n as f64);
     }
 }
 
@@ -79,14 +78,8 @@ fn taggram_from_audio_matches_tensorflow_and_top5_tags_agree() {
             let theirs = mean(reference.chunks(50).collect());
             let file_err = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
             println!("{tf} {stem}: taggram max error {worst:.4} per window, {file_err:.4} per file");
-            // The aim was 0.02 and the same top 5. The resamplers' different roll-off above 7.3 kHz
-            // (see above) moves the tags of bright music: measured up to 0.071 (MSD) and 0.092
-            // (MTT) on metal.00000, where MTT's 5th tag changes; 5 of 5 on every other file.
-            let (a, b) = (top5(&ours), top5(&theirs));
-            let shared = a.iter().filter(|i| b.contains(i)).count();
-            println!("{tf} {stem}: top-5 shared {shared}/5");
-            assert!(shared >= 4, "{tf} {stem}: top-5 tags differ: {a:?} vs {b:?}");
-            assert!(file_err <= 0.1, "{tf} {stem}: file-level taggram error {file_err}");
+            assert_eq!(top5(&ours), top5(&theirs), "{tf} {stem}: top-5 tags differ");
+            assert!(worst <= 0.02, "{tf} {stem}: taggram error {worst} in a window");
         }
     }
 }
