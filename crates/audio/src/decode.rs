@@ -27,6 +27,51 @@ pub struct SourceInfo {
     pub codec: String,
 }
 
+/// Sample rates a file may declare. Anything outside is a corrupt or hostile header: a rate of 0
+/// divides by zero downstream, and 1 Hz or 4 GHz would size the resampler's buffers from the
+/// header's claim rather than from the data.
+pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
+/// Channels a file may declare (a header claiming more is refused, not allocated for).
+pub const MAX_CHANNELS: usize = 64;
+
+/// (sample rate, channels) of a RIFF/WAVE file's `fmt ` chunk, read from its first 4 KB.
+fn riff_fmt(path: &Path) -> Option<(u32, usize)> {
+    use std::io::Read;
+    let mut head = [0u8; 4096];
+    let n = File::open(path).ok()?.read(&mut head).ok()?;
+    let b = &head[..n];
+    if b.len() < 12 || &b[..4] != b"RIFF" || &b[8..12] != b"WAVE" {
+        return None;
+    }
+    let mut at = 12;
+    while at + 8 <= b.len() {
+        let size = u32::from_le_bytes(b[at + 4..at + 8].try_into().ok()?) as usize;
+        if &b[at..at + 4] == b"fmt " && at + 16 <= b.len() {
+            let channels = u16::from_le_bytes(b[at + 10..at + 12].try_into().ok()?) as usize;
+            let rate = u32::from_le_bytes(b[at + 12..at + 16].try_into().ok()?);
+            return Some((rate, channels));
+        }
+        at = at.checked_add(8 + size + size % 2)?;
+    }
+    None
+}
+
+fn check_header(path: &Path, info: &SourceInfo) -> Result<()> {
+    let bad = |detail: String| Err(AudioError::Corrupt { path: path.into(), detail });
+    if !SAMPLE_RATES.contains(&info.sample_rate) {
+        return bad(format!(
+            "header sample rate {} Hz is outside {}..={} Hz",
+            info.sample_rate,
+            SAMPLE_RATES.start(),
+            SAMPLE_RATES.end()
+        ));
+    }
+    if info.channels == 0 || info.channels > MAX_CHANNELS {
+        return bad(format!("header declares {} channels (1..={MAX_CHANNELS} accepted)", info.channels));
+    }
+    Ok(())
+}
+
 /// Streams a file as mono f32 chunks at its native rate (librosa's `to_mono`: mean of channels).
 pub struct Decoder {
     path: PathBuf,
@@ -68,9 +113,17 @@ impl Decoder {
             return Err(AudioError::EmptyFile { path: path.into() });
         }
         if let Some(pcm) = PcmWav::open(path) {
+            check_header(path, pcm.info())?;
             return Ok(Self { path: path.into(), info: pcm.info().clone(), backend: Backend::Pcm(pcm) });
         }
-        let (info, codec) = CodecStream::open(path, file)?;
+        // symphonia panics on some impossible WAV headers (a rate of 0): refuse them first.
+        if let Some((rate, channels)) = riff_fmt(path) {
+            check_header(path, &SourceInfo { sample_rate: rate, channels, n_frames: None, codec: String::new() })?;
+        }
+        // Any other panic of the third-party decoder on hostile bytes becomes this file's error.
+        let (info, codec) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| CodecStream::open(path, file)))
+            .map_err(|_| AudioError::Corrupt { path: path.into(), detail: "the decoder rejected the stream".into() })??;
+        check_header(path, &info)?;
         Ok(Self { path: path.into(), info, backend: Backend::Codec(Box::new(codec)) })
     }
 

@@ -32,7 +32,8 @@ pub fn over_files<T: Send>(
     (done, failed)
 }
 
-/// List failures on stderr; exit code 1 when any.
+/// List failures on stderr (after the work, so they are not lost in progress output); exit
+/// code 1 when any.
 pub fn report_failures(failures: &[String], total: usize) -> std::process::ExitCode {
     if failures.is_empty() {
         return std::process::ExitCode::SUCCESS;

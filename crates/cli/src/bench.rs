@@ -99,7 +99,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let clip_s = y.len() as f64 / 22050.0;
     let mut results: BTreeMap<String, BTreeMap<usize, Timing>> = BTreeMap::new();
     let batch_files = match &args.batch {
-        Some(dir) => expand(std::slice::from_ref(dir))?,
+        Some(dir) => expand(std::slice::from_ref(dir)).files,
         None => Vec::new(),
     };
     for &n in &threads {

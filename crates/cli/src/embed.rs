@@ -50,7 +50,8 @@ pub fn run(a: EmbedArgs) -> Result<ExitCode> {
     if ext != "npy" && ext != "csv" {
         bail!("--out {}: write .npy or .csv", a.out.display());
     }
-    let files = expand(&a.inputs)?;
+    let inputs = expand(&a.inputs);
+    let files = inputs.files;
     if files.is_empty() {
         bail!("nothing to embed: give audio files or folders");
     }
@@ -60,7 +61,7 @@ pub fn run(a: EmbedArgs) -> Result<ExitCode> {
     }
     let spec = musicnn_spec(a.model, Output::Layer(a.layer), hop);
     let net = MusicnnEmbedder::new(a.model, Output::Layer(a.layer))?;
-    let (done, failures) =
+    let (done, mut failures) =
         over_files(&files, "embed", a.quiet, |f| featurize_file(f, &spec, Some(&net), None).map_err(|e| e.to_string()));
     // (file, start, end, vector) rows.
     let mut rows: Vec<(String, f64, f64, Vec<f32>)> = Vec::new();
@@ -97,5 +98,6 @@ pub fn run(a: EmbedArgs) -> Result<ExitCode> {
         w.flush()?;
     }
     eprintln!("{} rows of {dim} written to {}", rows.len(), a.out.display());
-    Ok(report_failures(&failures, files.len()))
+    failures.splice(0..0, inputs.errors);
+    Ok(report_failures(&failures, files.len() + failures.len()))
 }

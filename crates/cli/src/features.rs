@@ -18,6 +18,7 @@ use genre_report::npy::{write_npy, NpyColumnWriter};
 use genre_report::spectrogram::{spectrogram_png, FreqAxis};
 use rayon::prelude::*;
 
+use crate::batch::report_failures;
 use crate::inputs::expand;
 use crate::progress::bar;
 
@@ -137,12 +138,13 @@ impl FeaturesArgs {
 }
 
 pub fn run(args: FeaturesArgs) -> Result<ExitCode> {
-    let files = expand(&args.inputs)?;
+    let inputs = expand(&args.inputs);
+    let files = inputs.files;
     if files.is_empty() {
         bail!("no audio files found in {:?}", args.inputs);
     }
     if args.kind == Kind::Gtzan57 {
-        return gtzan_table(&args, &files);
+        return gtzan_table(&args, &files, inputs.errors);
     }
     let single_out = ["npy", "csv", "png"].iter().any(|e| args.out.extension().is_some_and(|x| x == *e));
     if single_out && files.len() == 1 {
@@ -164,7 +166,7 @@ pub fn run(args: FeaturesArgs) -> Result<ExitCode> {
         Format::Png => "png",
     };
     let pb = bar(files.len() as u64, "features", args.quiet);
-    let failures = Mutex::new(Vec::new());
+    let failures = Mutex::new(inputs.errors);
     files.par_iter().for_each(|f| {
         let stem = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let out = args.out.join(format!("{stem}.{ext}"));
@@ -174,20 +176,8 @@ pub fn run(args: FeaturesArgs) -> Result<ExitCode> {
         pb.inc(1);
     });
     pb.finish_and_clear();
-    report_failures(files.len(), failures.into_inner().unwrap())
-}
-
-/// Print the failures after the work (so they are not lost in the progress output).
-fn report_failures(total: usize, failures: Vec<String>) -> Result<ExitCode> {
-    if failures.is_empty() {
-        eprintln!("{total} files processed");
-        return Ok(ExitCode::SUCCESS);
-    }
-    eprintln!("{} of {total} files failed:", failures.len());
-    for f in &failures {
-        eprintln!("  {f}");
-    }
-    Ok(ExitCode::FAILURE)
+    let failures = failures.into_inner().unwrap();
+    Ok(report_failures(&failures, files.len() + failures.len()))
 }
 
 fn array_to_file(args: &FeaturesArgs, input: &Path, out: &Path) -> Result<()> {
@@ -315,7 +305,7 @@ where
 
 /// One CSV row per file with the table's header (filename, length, 57 features, label = the
 /// parent folder's name, as in GTZAN's genre folders).
-fn gtzan_table(args: &FeaturesArgs, files: &[PathBuf]) -> Result<ExitCode> {
+fn gtzan_table(args: &FeaturesArgs, files: &[PathBuf], walk_errors: Vec<String>) -> Result<ExitCode> {
     let pb = bar(files.len() as u64, "gtzan57", args.quiet);
     let rows: Vec<Result<(u64, Vec<f64>)>> = files
         .par_iter()
@@ -340,7 +330,7 @@ fn gtzan_table(args: &FeaturesArgs, files: &[PathBuf]) -> Result<ExitCode> {
     header.extend(gtzan57_names());
     header.push("label".into());
     w.write_record(&header)?;
-    let mut failures = Vec::new();
+    let mut failures = walk_errors;
     for (f, r) in files.iter().zip(rows) {
         match r {
             Ok((len, v)) => {
@@ -359,5 +349,5 @@ fn gtzan_table(args: &FeaturesArgs, files: &[PathBuf]) -> Result<ExitCode> {
         }
     }
     w.flush()?;
-    report_failures(files.len(), failures)
+    Ok(report_failures(&failures, files.len() + failures.len()))
 }

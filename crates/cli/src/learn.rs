@@ -8,6 +8,7 @@ use clap::Args;
 use genre_data::{Dataset, FeatureKind, FeatureSpec};
 use genre_model::arch::{ArchConfig, Family};
 use genre_model::card::{ModelCard, Normalization, CARD_FORMAT};
+use genre_model::{device, Net};
 use genre_model::musicnn::{Layer, Variant};
 use genre_data::spec::MUSICNN_WINDOW_SECS;
 use genre_pipeline::embed::{musicnn_spec, Output};
@@ -23,7 +24,8 @@ use crate::sources::{make_split, source_for, SplitChoice};
 ///   genre train music/ --model cnn --out runs/cnn
 ///   genre train manifest.csv --model crnn --out runs/tags            (multi-label when rows have a|b)
 ///   genre train music/ --model musicnn --out runs/transfer             (head on pre-trained musicnn)
-///   genre train music/ --model musicnn --finetune --out runs/ft        (mid-end and back-end train too)
+///   genre train music/ --model musicnn --finetune --init runs/transfer --lr 1e-5 --out runs/ft
+///                                              (then the mid-end and back-end train too)
 ///   genre train music/ --model cnn --features stft --n-fft 1024 --hop 256 --out runs/stft
 ///   genre train ../shared/data/gtzan/features_30_sec.csv --model features \
 ///       --lists ../shared/data/gtzan/splits/train.txt,../shared/data/gtzan/splits/valid.txt --out runs/mlp
@@ -45,6 +47,10 @@ pub struct TrainArgs {
     /// musicnn: also train the pre-trained mid-end and back-end (the front-end's output is cached).
     #[arg(long)]
     pub finetune: bool,
+    /// With --finetune: start from the head of a frozen musicnn run (same backbone and classes),
+    /// the usual second stage of transfer learning.
+    #[arg(long, requires = "finetune")]
+    pub init: Option<PathBuf>,
     /// Input of the from-scratch families (cnn, resnet, crnn: logmel; lstm: mfcc): logmel, mfcc,
     /// stft (ln(1 + |STFT|)) or logpower (STFT power in dB; resolution from --n-fft/--hop).
     #[arg(long)]
@@ -178,7 +184,7 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
         split.test.len()
     );
     let config = json!({ "data": a.data, "model": a.model, "features": spec, "training": opts, "split": split.kind,
-                         "classes": ds.classes });
+                         "classes": ds.classes, "init": a.init });
     check_resume_config(&a.out, &config)?;
     let paths = |ids: &[usize]| ids.iter().map(|&i| ds.tracks[i].path.display().to_string()).collect::<Vec<_>>();
     write_json(
@@ -204,7 +210,8 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
 
     let pb = bar(opts.epochs as u64, "epochs", a.quiet);
     let out = a.out.clone();
-    let outcome = train(&arch, &opts, train_src.as_ref(), valid_src.as_ref(), &norm, &a.out, &mut |ev| match ev {
+    let init = finetune_init(&a, &arch, &ds.classes)?;
+    let outcome = train(&arch, &opts, train_src.as_ref(), valid_src.as_ref(), &norm, &a.out, init, &mut |ev| match ev {
         Event::Resumed { epochs_done } => {
             pb.set_position(epochs_done as u64);
             say(&pb, format!("resumed after epoch {epochs_done}"));
@@ -264,6 +271,29 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
         a.out.join("model.json").display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--init RUN`: the fine-tuned network, starting from a frozen musicnn run's head.
+fn finetune_init(a: &TrainArgs, arch: &ArchConfig, classes: &[String]) -> Result<Option<Net>> {
+    let Some(run) = &a.init else { return Ok(None) };
+    if a.model != Family::Musicnn {
+        bail!("--init starts a --model musicnn --finetune run from a frozen musicnn run");
+    }
+    let card_path = if run.is_dir() { run.join("model.json") } else { run.clone() };
+    let card = ModelCard::load(&card_path)?;
+    if card.arch.family != Family::Musicnn || card.arch.finetune || card.arch.backbone != arch.backbone {
+        bail!("{}: not a frozen musicnn run with the {:?} backbone", card_path.display(), arch.backbone);
+    }
+    if card.classes != classes {
+        bail!("{}: its classes {:?} differ from the data's {:?}", card_path.display(), card.classes, classes);
+    }
+    let frozen = Net::load(&card.arch, &card_path.with_file_name("model.safetensors"), &device::base())?;
+    match (frozen, Net::new(arch, &device::training())) {
+        (Net::Musicnn(f), Net::Musicnn(n)) => {
+            Ok(Some(Net::Musicnn(n.adopt(&f, &card.normalization.mean, &card.normalization.std)?)))
+        }
+        _ => bail!("{}: not a musicnn model", card_path.display()),
+    }
 }
 
 /// A run folder resumes only with the same configuration: anything else would silently mix two

@@ -74,7 +74,8 @@ fn top(labels: &[&str], p: &[f32], k: usize) -> Vec<(String, f32)> {
 }
 
 pub fn run(a: TagArgs) -> Result<ExitCode> {
-    let files = expand(&a.inputs)?;
+    let inputs = expand(&a.inputs);
+    let files = inputs.files;
     if files.is_empty() {
         bail!("nothing to tag: give audio files or folders");
     }
@@ -85,7 +86,7 @@ pub fn run(a: TagArgs) -> Result<ExitCode> {
     let spec = musicnn_spec(a.model, output, MUSICNN_WINDOW_SECS);
     let net = MusicnnEmbedder::new(a.model, output)?;
     let labels = a.model.labels();
-    let (done, failures) = over_files(&files, "tag", a.quiet, |f| {
+    let (done, mut failures) = over_files(&files, "tag", a.quiet, |f| {
         let w = featurize_file(f, &spec, Some(&net), None).map_err(|e| e.to_string())?;
         let rows: Vec<&[f32]> = w.x.iter().map(Vec::as_slice).collect();
         let probs = mean_rows(&rows);
@@ -101,7 +102,8 @@ pub fn run(a: TagArgs) -> Result<ExitCode> {
         taggram_png(out, t, labels)?;
     }
     print(&a, labels, done.into_iter().map(|(_, t)| t).collect())?;
-    Ok(report_failures(&failures, files.len()))
+    failures.splice(0..0, inputs.errors);
+    Ok(report_failures(&failures, files.len() + failures.len()))
 }
 
 /// The 20 tags most likely over the file, one row each, windows along time.

@@ -121,16 +121,18 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
             });
         }
     }
-    let files = expand(&a.inputs)?;
+    let inputs = expand(&a.inputs);
+    let files = inputs.files;
     let max_windows = (!a.all_windows).then_some(a.max_windows.max(1));
-    let (done, failures) =
+    let (done, mut failures) =
         over_files(&files, "predict", a.quiet, |f| model.predict_file(f, max_windows).map_err(|e| e.to_string()));
     preds.extend(done.into_iter().map(|(f, p)| prediction(&a, card, &f, p)));
     if preds.is_empty() && failures.is_empty() {
         anyhow::bail!("nothing to predict: give audio files/folders or --features");
     }
     print_predictions(&a, card, &preds)?;
-    Ok(report_failures(&failures, files.len()))
+    failures.splice(0..0, inputs.errors);
+    Ok(report_failures(&failures, files.len() + failures.len()))
 }
 
 fn prediction(a: &PredictArgs, card: &ModelCard, f: &Path, p: FilePrediction) -> Prediction {

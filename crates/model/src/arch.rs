@@ -1,6 +1,6 @@
 //! The model families. Shapes: input `[B, rows, cols]` = (mel bands or coefficients) x frames.
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{
@@ -323,6 +323,36 @@ impl MusicnnHead {
         Self { backend, drop: DropoutConfig::new(0.5).init(), fc: LinearConfig::new(input, a.n_classes).init(d) }
     }
 
+    /// Start from a head trained on the frozen backbone (the usual second stage of transfer
+    /// learning). Its standardisation of the embedding is folded into the dense layer, so the
+    /// fine-tuned network starts exactly where the frozen one ended: W' = W / std and
+    /// b' = b - sum_i W_i mean_i / std_i.
+    pub fn adopt(mut self, frozen: &MusicnnHead, mean: &[f32], std: &[f32]) -> crate::Result<Self> {
+        let w = frozen.fc.weight.val();
+        let [inputs, outputs] = w.dims();
+        let (w, b) = (to_vec(w), frozen.fc.bias.as_ref().map(|b| to_vec(b.val())).unwrap_or(vec![0.0; outputs]));
+        let per = |v: &[f32], i: usize| if v.len() == 1 { v[0] } else { v.get(i).copied().unwrap_or(f32::NAN) };
+        if self.fc.weight.val().dims() != [inputs, outputs] || (mean.len() != 1 && mean.len() != inputs) {
+            return Err(crate::ModelError::Invalid(format!(
+                "the frozen head ({inputs} -> {outputs}) does not fit this model's head {:?}",
+                self.fc.weight.val().dims()
+            )));
+        }
+        let mut w2 = vec![0f32; inputs * outputs];
+        let mut b2 = b.clone();
+        for i in 0..inputs {
+            let (m, sd) = (per(mean, i), per(std, i));
+            for o in 0..outputs {
+                w2[i * outputs + o] = w[i * outputs + o] / sd;
+                b2[o] -= w[i * outputs + o] * m / sd;
+            }
+        }
+        let d = self.fc.weight.val().device();
+        self.fc.weight = Param::from_tensor(Tensor::from_data(TensorData::new(w2, [inputs, outputs]), &d));
+        self.fc.bias = Some(Param::from_tensor(Tensor::from_data(TensorData::new(b2, [outputs]), &d)));
+        Ok(self)
+    }
+
     pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
         let emb = match &self.backend {
             Some(b) => b.forward(x),
@@ -333,4 +363,8 @@ impl MusicnnHead {
         };
         self.fc.forward(self.drop.forward(emb))
     }
+}
+
+fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().expect("f32 tensor")
 }

@@ -293,6 +293,8 @@ fn checkpoint_dir(run: &Path) -> PathBuf {
 
 /// Train `arch` on `train`, choosing the epoch by track accuracy on `valid`. Resumes from
 /// `run_dir/checkpoint` when present (same options required).
+/// `init`: starting weights (on [`device::training`]) instead of a fresh initialisation.
+#[allow(clippy::too_many_arguments)]
 pub fn train(
     arch: &ArchConfig,
     opts: &TrainOptions,
@@ -300,6 +302,7 @@ pub fn train(
     valid: &dyn DataSource,
     norm: &Normalization,
     run_dir: &Path,
+    init: Option<Net>,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Outcome> {
     if train.is_empty() || valid.is_empty() {
@@ -321,7 +324,7 @@ pub fn train(
     let best_path = run_dir.join("model.safetensors");
 
     ad.seed(opts.seed);
-    let mut net = Net::new(arch, &ad);
+    let mut net = init.unwrap_or_else(|| Net::new(arch, &ad));
     let mut optim = if opts.weight_decay > 0.0 {
         AdamWConfig::new().with_weight_decay(opts.weight_decay).init()
     } else {

@@ -1,0 +1,80 @@
+//! Hostile inputs from the outside: each case is built on the fly; the good files of a batch are
+//! still answered, the bad ones named with their cause, and nothing panics.
+
+mod common;
+
+use std::io::Read;
+use std::process::Stdio;
+
+use common::{genre, s};
+use genre_audio::synth::genre_clip;
+use genre_audio::wav::write_wav_mono16;
+
+/// A 16-bit mono WAV header claiming `rate` Hz, followed by a little data.
+fn wav_claiming(rate: u32) -> Vec<u8> {
+    let mut b = b"RIFF".to_vec();
+    b.extend_from_slice(&(36u32 + 800).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    for v in [16u32.to_le_bytes().to_vec(), 1u16.to_le_bytes().to_vec(), 1u16.to_le_bytes().to_vec()] {
+        b.extend(v);
+    }
+    b.extend_from_slice(&rate.to_le_bytes());
+    b.extend_from_slice(&rate.wrapping_mul(2).to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&800u32.to_le_bytes());
+    b.extend(std::iter::repeat_n(7u8, 800));
+    b
+}
+
+#[test]
+fn bad_headers_and_link_loops_cost_only_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let music = dir.path().join("music");
+    std::fs::create_dir_all(music.join("sub")).unwrap();
+    write_wav_mono16(&music.join("good.wav"), &genre_clip(0, 4.0, 22050, 1), 22050).unwrap();
+    for (name, rate) in [("rate0.wav", 0), ("rate1.wav", 1), ("ratemax.wav", u32::MAX)] {
+        std::fs::write(music.join("sub").join(name), wav_claiming(rate)).unwrap();
+    }
+    // A folder linked to itself, and a link back to the top.
+    std::os::unix::fs::symlink(music.join("sub"), music.join("sub").join("again")).unwrap();
+    std::os::unix::fs::symlink(&music, music.join("sub").join("top")).unwrap();
+    let out = genre().args(["predict", s(&music), "--json"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let answered: Vec<&str> = v["predictions"].as_array().unwrap().iter().map(|p| p["file"].as_str().unwrap()).collect();
+    assert_eq!(answered.len(), 1, "the good file, once: {answered:?}");
+    assert!(answered[0].ends_with("good.wav"));
+    for (name, cause) in [("rate0.wav", "sample rate 0 Hz"), ("rate1.wav", "sample rate 1 Hz"), ("ratemax.wav", "4294967295")]
+    {
+        assert!(err.lines().any(|l| l.contains(name) && l.contains(cause)), "{name} not reported:\n{err}");
+    }
+    assert!(err.contains("symbolic link loop"), "{err}");
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("a.wav");
+    // 11 minutes: 220 taggram rows of 50 values, more than a pipe holds (64 KB).
+    write_wav_mono16(&clip, &genre_clip(1, 660.0, 22050, 2), 22050).unwrap();
+    // `genre tag ... --csv --segments | head -c 1`: the reader closes after one byte.
+    let mut child = genre()
+        .args(["tag", s(&clip), "--csv", "--segments"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut one = [0u8; 1];
+    child.stdout.take().unwrap().read_exact(&mut one).unwrap(); // then dropped: the pipe closes
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let status = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    // Ended by SIGPIPE, as `cat` or `grep` would be, not by a panic (exit 101).
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGPIPE), "{status:?} {err}");
+}
