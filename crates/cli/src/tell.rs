@@ -8,7 +8,7 @@ use clap::Args;
 use genre_data::Dataset;
 use genre_model::metrics::argmax;
 use genre_model::ModelCard;
-use genre_pipeline::{Builtin, Classifier, FilePrediction};
+use genre_pipeline::{Builtin, Classifier, FilePrediction, Predictor};
 use serde::Serialize;
 
 use crate::batch::{over_files, report_failures};
@@ -25,8 +25,9 @@ use crate::inputs::expand;
 pub struct PredictArgs {
     /// Audio files or folders.
     pub inputs: Vec<PathBuf>,
-    /// A run folder or model.json (default: the built-in model: musicnn-MSD transfer model for
-    /// audio, the GTZAN-57 MLP for --features tables).
+    /// A run folder, model.json, or a folder with ensemble.json (default: the built-in model: for
+    /// audio an ensemble of a musicnn-MSD transfer head and the GTZAN-57 MLP; the MLP alone for
+    /// --features tables).
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Score the rows of a feature table CSV (filename,...,label) instead of audio.
@@ -93,10 +94,10 @@ fn top_k(card: &ModelCard, p: &[f32], k: usize) -> Vec<(String, f32)> {
 pub fn run(a: PredictArgs) -> Result<ExitCode> {
     // Feature tables are scored by the GTZAN-57 MLP unless a model is named.
     let model = match (&a.model, &a.features) {
-        (None, Some(_)) => Classifier::builtin(Builtin::Gtzan57)?,
-        (m, _) => Classifier::load(m.as_deref())?,
+        (None, Some(_)) => Predictor::single(Classifier::builtin(Builtin::Gtzan57)?),
+        (m, _) => Predictor::load(m.as_deref())?,
     };
-    let card = &model.card;
+    let card = model.card();
     let mut preds = Vec::new();
     if let Some(table) = &a.features {
         let ds = Dataset::from_feature_table(table)?;
@@ -108,7 +109,10 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
                 card.arch.rows
             );
         }
-        let probs = model.classify(ds.tracks.iter().map(|t| t.features.clone().unwrap_or_default()).collect())?;
+        if model.members.len() > 1 {
+            anyhow::bail!("--features scores a feature table with one model, not an ensemble");
+        }
+        let probs = model.members[0].0.classify(ds.tracks.iter().map(|t| t.features.clone().unwrap_or_default()).collect())?;
         for (t, p) in ds.tracks.iter().zip(probs) {
             preds.push(Prediction {
                 file: t.path.display().to_string(),

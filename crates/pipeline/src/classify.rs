@@ -10,23 +10,31 @@ use genre_model::{device, ModelCard, Net};
 use crate::featurize::{featurize_file, FileWindows};
 use crate::{MusicnnEmbedder, PipelineError, Result};
 
-/// The models built into the binary.
+/// The models built into the binary (`models/<name>/`, embedded by build.rs when present).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Builtin {
-    /// The default for audio (see README: the musicnn-MSD transfer model).
-    Default,
-    /// The GTZAN-57 feature MLP, for feature tables.
+    /// `musicnn-head`: a dense layer on musicnn-MSD embeddings, trained on GTZAN.
+    MusicnnHead,
+    /// `gtzan57`: the GTZAN-57 feature MLP (also for feature tables).
     Gtzan57,
 }
 
 impl Builtin {
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "musicnn-head" => Some(Builtin::MusicnnHead),
+            "gtzan57" => Some(Builtin::Gtzan57),
+            _ => None,
+        }
+    }
+
     /// (model.json, model.safetensors), when this build has them.
     fn files(self) -> Option<(&'static str, &'static [u8])> {
         match self {
-            #[cfg(genre_default_model)]
-            Builtin::Default => Some((
-                include_str!(concat!(env!("GENRE_DEFAULT_MODEL_DIR"), "/model.json")),
-                include_bytes!(concat!(env!("GENRE_DEFAULT_MODEL_DIR"), "/model.safetensors")),
+            #[cfg(genre_musicnn_head_model)]
+            Builtin::MusicnnHead => Some((
+                include_str!(concat!(env!("GENRE_MUSICNN_HEAD_MODEL_DIR"), "/model.json")),
+                include_bytes!(concat!(env!("GENRE_MUSICNN_HEAD_MODEL_DIR"), "/model.safetensors")),
             )),
             #[cfg(genre_gtzan57_model)]
             Builtin::Gtzan57 => Some((
@@ -36,6 +44,14 @@ impl Builtin {
             #[allow(unreachable_patterns)]
             _ => None,
         }
+    }
+
+    /// `models/default/ensemble.json`: the default model, an ensemble of built-in models.
+    pub fn default_ensemble() -> Option<&'static str> {
+        #[cfg(genre_default_ensemble)]
+        return Some(include_str!(concat!(env!("GENRE_DEFAULT_ENSEMBLE_DIR"), "/ensemble.json")));
+        #[cfg(not(genre_default_ensemble))]
+        None
     }
 }
 
@@ -57,7 +73,7 @@ pub struct FilePrediction {
 }
 
 impl Classifier {
-    /// A run folder or its `model.json`; `None` = the default model built into the binary.
+    /// A run folder or its `model.json`; `None` = the built-in musicnn head.
     pub fn load(path: Option<&Path>) -> Result<Self> {
         match path {
             Some(p) => {
@@ -66,7 +82,7 @@ impl Classifier {
                 let net = Net::load(&card.arch, &card_path.with_file_name("model.safetensors"), &device::base())?;
                 Self::from_parts(card, net)
             }
-            None => Self::builtin(Builtin::Default),
+            None => Self::builtin(Builtin::MusicnnHead),
         }
     }
 

@@ -5,13 +5,16 @@
 //! - [`featurize`]: a file's windows (streamed, bounded memory), their features and embeddings.
 //! - [`classify`]: a model loaded once (a run folder or the default built into the binary),
 //!   answering per window and per file; usable from any thread.
+//! - [`ensemble`]: several classifiers answering together (the built-in default is one).
 
 pub mod classify;
 pub mod embed;
+pub mod ensemble;
 pub mod featurize;
 
 pub use classify::{Builtin, Classifier, FilePrediction};
 pub use embed::MusicnnEmbedder;
+pub use ensemble::Predictor;
 pub use featurize::{featurize_file, FileWindows};
 
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,54 @@
+"""Accuracy of `genre predict --json` output against the genre folder each file sits in, overall
+and for full clips (`/audio/`) and short excerpts (`/excerpts/`) apart; with two JSON files, also
+the weighted mixes of their file probabilities (how the default ensemble's weight was chosen).
+
+Usage (no dependencies beyond Python 3), from the repository root:
+  python3 benches/valid_accuracy.py --files models/gtzan.csv ../shared/data/gtzan/splits/valid.txt > /tmp/valid_files.txt
+  ./target/release/genre predict $(cat /tmp/valid_files.txt) --model models/musicnn-head --json -q > head.json
+  ./target/release/genre predict $(cat /tmp/valid_files.txt) --model models/gtzan57 --json -q > mlp.json
+  python3 benches/valid_accuracy.py head.json mlp.json
+"""
+import json
+import sys
+
+
+def load(path):
+    d = json.load(open(path))
+    return d["classes"], {p["file"]: p["probabilities"] for p in d["predictions"]}
+
+
+def score(classes, probs):
+    def ok(files):
+        return sum(classes[max(range(len(classes)), key=lambda i: probs[f][i])] == f.split("/")[-2] for f in files)
+    files = sorted(probs)
+    clips = [f for f in files if "/audio/" in f]
+    excerpts = [f for f in files if "/excerpts/" in f]
+    return f"{ok(files)}/{len(files)} = {ok(files) / len(files):.3f} (clips {ok(clips)}/{len(clips)}, excerpts {ok(excerpts)}/{len(excerpts)})"
+
+
+def files(manifest, split_list):
+    """The manifest's audio files (paths as seen from the repository root) on a split list."""
+    base = manifest.rsplit("/", 1)[0] if "/" in manifest else "."
+    stems = {line.strip().rsplit("/", 1)[-1].rsplit(".", 1)[0] for line in open(split_list) if line.strip()}
+    for line in open(manifest).read().splitlines()[1:]:
+        path = line.split(",")[0]
+        if path.rsplit("/", 1)[-1].rsplit(".", 1)[0] in stems:
+            print(f"{base}/{path}")
+
+
+def main():
+    if sys.argv[1] == "--files":
+        return files(sys.argv[2], sys.argv[3])
+    runs = [load(p) for p in sys.argv[1:3]]
+    for path, (classes, probs) in zip(sys.argv[1:], runs):
+        print(f"{path}: {score(classes, probs)}")
+    if len(runs) == 2:
+        (ca, a), (cb, b) = runs
+        assert ca == cb, "the two runs have different classes"
+        for w in (0.1, 0.2, 0.3, 0.4, 0.5):
+            mix = {f: [(1 - w) * x + w * y for x, y in zip(a[f], b[f])] for f in a if f in b}
+            print(f"mix {1 - w:.1f} x first + {w:.1f} x second: {score(ca, mix)}")
+
+
+if __name__ == "__main__":
+    main()
