@@ -7,6 +7,8 @@ Usage (no dependencies beyond Python 3), from the repository root:
   ./target/release/genre predict $(cat /tmp/valid_files.txt) --model models/musicnn-head --json -q > head.json
   ./target/release/genre predict $(cat /tmp/valid_files.txt) --model models/gtzan57 --json -q > mlp.json
   python3 benches/valid_accuracy.py head.json mlp.json
+  ./target/release/genre predict $(cat /tmp/valid_files.txt) --json -q > default.json   # the built-in default
+  python3 benches/valid_accuracy.py --confusion default.json
 """
 import json
 import sys
@@ -36,7 +38,23 @@ def files(manifest, split_list):
             print(f"{base}/{path}")
 
 
+def confusion(classes, probs):
+    """Markdown confusion matrix (rows = true genre = parent folder)."""
+    idx = {c: i for i, c in enumerate(classes)}
+    m = [[0] * len(classes) for _ in classes]
+    for f, p in probs.items():
+        m[idx[f.split("/")[-2]]][max(range(len(classes)), key=lambda i: p[i])] += 1
+    out = "| true \\ predicted | " + " | ".join(c[:3] for c in classes) + " |\n|---|" + "---:|" * len(classes) + "\n"
+    for c, row in zip(classes, m):
+        out += f"| {c} | " + " | ".join(map(str, row)) + " |\n"
+    return out
+
+
 def main():
+    if sys.argv[1] == "--confusion":
+        classes, probs = load(sys.argv[2])
+        print(score(classes, probs))
+        return print(confusion(classes, probs))
     if sys.argv[1] == "--files":
         return files(sys.argv[2], sys.argv[3])
     runs = [load(p) for p in sys.argv[1:3]]
