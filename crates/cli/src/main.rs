@@ -4,6 +4,7 @@
 mod batch;
 mod bench;
 mod embed;
+mod explain;
 mod features;
 mod inputs;
 mod judge;
@@ -36,6 +37,8 @@ enum Command {
     Eval(judge::EvalArgs),
     /// Name the genre of audio files (default model built in), with a per-window timeline.
     Predict(tell::PredictArgs),
+    /// Why the model decided: Grad-CAM mapped to seconds, as a picture and JSON.
+    Explain(explain::ExplainArgs),
     /// Tag music with the pre-trained musicnn network (50 Last.fm or MagnaTagATune tags), per file or over time.
     Tag(tag::TagArgs),
     /// Embeddings of the pre-trained musicnn network, per window or per file, as .npy or .csv.
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Predict(a) => tell::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Tag(a) => tag::run(a),
+        Command::Explain(a) => explain::run(a),
         Command::Embed(a) => embed::run(a),
         Command::Synth(a) => {
             genre_audio::synth::write_genre_folder(&a.out, a.classes, a.per_class, a.secs, 22050, a.seed)

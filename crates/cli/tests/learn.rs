@@ -62,6 +62,17 @@ fn every_model_family_learns_synthetic_genres() {
         let p = run_ok(&["predict", s(&clip), "--model", s(&out), "--json"]);
         let v: serde_json::Value = serde_json::from_slice(&p.stdout).unwrap();
         assert!(v["predictions"][0]["probabilities"].as_array().unwrap().len() == 4);
+        // Convolutional families explain themselves over time and frequency.
+        if matches!(model, "cnn" | "resnet" | "crnn") {
+            let (png, js) = (out.join("cam.png"), out.join("cam.json"));
+            run_ok(&["explain", s(&clip), "--model", s(&out), "--out", s(&png), "--json", s(&js)]);
+            let cam = read_json(&js);
+            assert!(cam["cam"]["rows"].as_u64().unwrap() > 1, "{model}: a frequency axis");
+            let secs = cam["cam"]["seconds"].as_array().unwrap();
+            assert_eq!(secs.len(), 3, "{model}: one value per second of the 3 s clip");
+            assert!(secs.iter().all(|v| v.as_f64().is_some_and(|x| (0.0..=1.0).contains(&x))));
+            assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod arch;
 pub mod card;
 pub mod data;
 pub mod device;
+pub mod gradcam;
 pub mod metrics;
 pub mod musicnn;
 pub mod net;

@@ -84,6 +84,19 @@ impl Predictor {
         &self.members[0].0.card
     }
 
+    /// Grad-CAM of the first member (the others have no map to look at), explaining the
+    /// ensemble's answer unless a class is given.
+    pub fn explain_file(&self, path: &Path, class: Option<usize>, max_windows: Option<usize>) -> Result<crate::Explanation> {
+        let (first, w0) = &self.members[0];
+        let mut others = vec![0f32; first.card.classes.len()];
+        for (c, w) in &self.members[1..] {
+            let p = c.predict_file(path, max_windows)?;
+            others.iter_mut().zip(&p.probs).for_each(|(o, q)| *o += w * q);
+        }
+        let mix = (self.members.len() > 1).then_some((others.as_slice(), *w0));
+        crate::explain_file(first, path, class, max_windows, mix)
+    }
+
     /// Every member on the file; probabilities mixed by weight, windows from the first member.
     pub fn predict_file(&self, path: &Path, max_windows: Option<usize>) -> Result<FilePrediction> {
         let (first, w0) = &self.members[0];

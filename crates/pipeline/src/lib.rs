@@ -10,11 +10,13 @@
 pub mod classify;
 pub mod embed;
 pub mod ensemble;
+pub mod explain;
 pub mod featurize;
 
 pub use classify::{Builtin, Classifier, FilePrediction};
 pub use embed::MusicnnEmbedder;
 pub use ensemble::Predictor;
+pub use explain::{explain_file, Explanation};
 pub use featurize::{featurize_file, FileWindows};
 
 #[derive(Debug, thiserror::Error)]

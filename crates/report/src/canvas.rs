@@ -1,9 +1,11 @@
-//! A small raster canvas for report pictures: filled rectangles, lines, 8x8 bitmap text and
-//! colour maps. Plotting crates need a system font stack (fontconfig/freetype) to draw any text;
-//! an embedded public-domain bitmap font keeps pictures self-contained and builds dependency-free.
+//! A small raster canvas for report pictures: filled rectangles, lines, anti-aliased text and
+//! colour maps. Text is drawn with ab_glyph from an embedded DejaVu Sans (licence in
+//! `assets/DejaVuSans-LICENSE.txt`): plotting crates reach for a system font stack
+//! (fontconfig/freetype) that a self-contained binary cannot count on.
 
 use std::path::Path;
 
+use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
 use image::{Rgb, RgbImage};
 
 pub type Color = [u8; 3];
@@ -66,22 +68,34 @@ impl Canvas {
         }
     }
 
-    /// Text with its top-left corner at (x, y); each glyph is 8x8 pixels times `scale`.
+    /// Text with its top-left corner at (x, y), about 8 pixels tall (cap height) times `scale`.
     pub fn text(&mut self, x: i64, y: i64, s: &str, c: Color, scale: i64) {
-        for (px, py) in glyph_pixels(s) {
-            self.fill_rect(x + px * scale, y + py * scale, scale, scale, c);
+        for (px, py, cov) in glyph_coverage(s, scale) {
+            self.blend(x + px, y + py, c, cov);
         }
     }
 
     /// Width in pixels of `s` drawn at `scale`.
     pub fn text_width(s: &str, scale: i64) -> i64 {
-        s.chars().count() as i64 * 8 * scale
+        layout(s, scale).1.ceil() as i64
     }
 
     /// Text rotated 90 degrees counter-clockwise (for vertical axis titles), bottom at `y`.
     pub fn text_vertical(&mut self, x: i64, y: i64, s: &str, c: Color, scale: i64) {
-        for (px, py) in glyph_pixels(s) {
-            self.fill_rect(x + py * scale, y - px * scale, scale, scale, c);
+        for (px, py, cov) in glyph_coverage(s, scale) {
+            self.blend(x + py, y - px, c, cov);
+        }
+    }
+
+    /// Mix `c` into the pixel by `coverage` (0..1): anti-aliased edges.
+    pub fn blend(&mut self, x: i64, y: i64, c: Color, coverage: f32) {
+        if x < 0 || y < 0 || x as u32 >= self.img.width() || y as u32 >= self.img.height() || coverage <= 0.0 {
+            return;
+        }
+        let p = self.img.get_pixel_mut(x as u32, y as u32);
+        let a = coverage.min(1.0);
+        for k in 0..3 {
+            p.0[k] = (p.0[k] as f32 * (1.0 - a) + c[k] as f32 * a).round() as u8;
         }
     }
 
@@ -90,14 +104,47 @@ impl Canvas {
     }
 }
 
-/// Lit pixels (x, y) of a line of 8x8 glyphs, in unscaled units.
-fn glyph_pixels(s: &str) -> impl Iterator<Item = (i64, i64)> + '_ {
-    s.chars().enumerate().flat_map(|(i, ch)| {
-        let glyph = font8x8::legacy::BASIC_LEGACY.get(ch as usize).copied().unwrap_or([0; 8]);
-        (0..8i64).flat_map(move |row| {
-            (0..8i64).filter(move |col| glyph[row as usize] >> col & 1 == 1).map(move |col| (i as i64 * 8 + col, row))
-        })
-    })
+static FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+
+fn font() -> FontRef<'static> {
+    FontRef::try_from_slice(FONT_BYTES).expect("the embedded font parses")
+}
+
+/// Pixel size for a `scale` (11 px: cap height about 8 px, as the bitmap font it replaced).
+fn px_size(scale: i64) -> f32 {
+    11.0 * scale.max(1) as f32
+}
+
+/// The positioned glyphs of a line and its advance width.
+fn layout(s: &str, scale: i64) -> (Vec<ab_glyph::Glyph>, f32) {
+    let f = font();
+    let size = PxScale::from(px_size(scale));
+    let sf = f.as_scaled(size);
+    let (mut x, mut prev) = (0f32, None);
+    let mut glyphs = Vec::new();
+    for ch in s.chars() {
+        let id = sf.glyph_id(ch);
+        if let Some(p) = prev {
+            x += sf.kern(p, id);
+        }
+        glyphs.push(id.with_scale_and_position(size, point(x, sf.ascent())));
+        x += sf.h_advance(id);
+        prev = Some(id);
+    }
+    (glyphs, x)
+}
+
+/// Covered pixels (x, y, coverage) of a line of text, top-left at (0, 0).
+fn glyph_coverage(s: &str, scale: i64) -> Vec<(i64, i64, f32)> {
+    let f = font();
+    let mut out = Vec::new();
+    for g in layout(s, scale).0 {
+        if let Some(o) = f.outline_glyph(g) {
+            let b = o.px_bounds();
+            o.draw(|gx, gy, cov| out.push((b.min.x as i64 + gx as i64, b.min.y as i64 + gy as i64, cov)));
+        }
+    }
+    out
 }
 
 /// Perceptually ordered colour map (an approximation of matplotlib's "magma"), `t` in [0, 1].

@@ -2,5 +2,6 @@
 
 pub mod canvas;
 pub mod chart;
+pub mod explain;
 pub mod npy;
 pub mod spectrogram;

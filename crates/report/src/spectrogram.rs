@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::canvas::{magma, Canvas, BLACK, WHITE};
+use crate::canvas::{magma, Canvas, Color, BLACK, WHITE};
 
 /// What the rows of the picture are, for the vertical axis.
 #[derive(Debug, Clone)]
@@ -13,8 +13,19 @@ pub enum FreqAxis {
     Labels(Vec<String>),
 }
 
+/// Where the plot area of a picture lies (pixels), for overlays and for pages that move a
+/// cursor over it.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Plot {
+    pub left: i64,
+    pub top: i64,
+    pub width: i64,
+    pub height: i64,
+}
+
 /// Render a `[rows, frames]` array (row 0 at the bottom, as a spectrogram is read) to `path`.
 /// Values are mapped linearly from `[max - range_db, max]` (or min..max when `range_db` is None).
+#[allow(clippy::too_many_arguments)]
 pub fn spectrogram_png(
     path: &Path,
     data: &[f32],
@@ -25,7 +36,25 @@ pub fn spectrogram_png(
     title: &str,
     range_db: Option<f32>,
 ) -> std::io::Result<()> {
-    let (left, right, top, bottom) = (80i64, 20i64, 30i64, 50i64);
+    let (c, _) = draw_spectrogram(data, rows, frames, seconds_per_frame, axis, title, range_db, magma, 0);
+    c.save(path)
+}
+
+/// The spectrogram picture on a canvas with `extra_bottom` free pixels under the time axis, and
+/// where its plot area is.
+#[allow(clippy::too_many_arguments)]
+pub fn draw_spectrogram(
+    data: &[f32],
+    rows: usize,
+    frames: usize,
+    seconds_per_frame: f64,
+    axis: &FreqAxis,
+    title: &str,
+    range_db: Option<f32>,
+    colors: fn(f32) -> Color,
+    extra_bottom: i64,
+) -> (Canvas, Plot) {
+    let (left, right, top, bottom) = (80i64, 20i64, 30i64, 50i64 + extra_bottom);
     let plot_w = frames.clamp(200, 1600) as i64;
     let plot_h = (rows * 3).clamp(120, 512) as i64;
     let mut c = Canvas::new((left + plot_w + right) as u32, (top + plot_h + bottom) as u32, WHITE);
@@ -41,7 +70,7 @@ pub fn spectrogram_png(
         for py in 0..plot_h {
             let r = ((plot_h - 1 - py) as f64 * rows as f64 / plot_h as f64) as usize;
             let v = data[r.min(rows - 1) * frames + t.min(frames - 1)];
-            c.put(left + px, top + py, magma((v - lo) / span));
+            c.put(left + px, top + py, colors((v - lo) / span));
         }
     }
     c.text(left, 8, title, BLACK, 2);
@@ -75,8 +104,9 @@ pub fn spectrogram_png(
     }
     let ytitle = if matches!(axis, FreqAxis::Hz(_)) { "frequency (Hz)" } else { "" };
     c.text_vertical(4, top + plot_h / 2 + 56, ytitle, BLACK, 1);
-    c.save(path)
+    (c, Plot { left, top, width: plot_w, height: plot_h })
 }
+
 
 /// 1, 2 or 5 times a power of ten, at least `raw`.
 pub fn nice_step(raw: f64) -> f64 {

@@ -1,0 +1,106 @@
+//! `genre explain`: Grad-CAM of a song mapped to seconds: a picture and a JSON of the evidence.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use genre_pipeline::explain::{explain_picture, CELLS_PER_SEC};
+use genre_pipeline::Predictor;
+use serde_json::json;
+
+/// Examples:
+///   genre explain song.mp3 --out cam.png                 (why the default model chose its genre)
+///   genre explain song.mp3 --class jazz --json cam.json  (the evidence for jazz, per second)
+///   genre explain song.mp3 --model runs/cnn --out cam.png
+/// The evidence is Grad-CAM on the last layer with a time axis (cnn, resnet, crnn: the last
+/// convolutional block, also over frequency; musicnn heads: the mid-end, per frame), for every
+/// window, overlapping windows averaged. With an ensemble, its first (musicnn) member is explained.
+#[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct ExplainArgs {
+    /// The audio file.
+    pub input: PathBuf,
+    /// The genre to explain (default: the model's answer).
+    #[arg(long)]
+    pub class: Option<String>,
+    /// A run folder, model.json or ensemble folder (default: the built-in model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// The picture: log-mel spectrogram with the evidence over it, the per-window genres under it.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// The evidence per second, the windows' probabilities (JSON).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// At most this many windows, evenly spread over the file.
+    #[arg(long, default_value_t = 64)]
+    pub max_windows: usize,
+}
+
+pub fn run(a: ExplainArgs) -> Result<ExitCode> {
+    if a.out.is_none() && a.json.is_none() {
+        bail!("give --out cam.png and/or --json cam.json");
+    }
+    let model = Predictor::load(a.model.as_deref())?;
+    let classes = model.card().classes.clone();
+    let class = match &a.class {
+        Some(name) => Some(
+            classes
+                .iter()
+                .position(|c| c == name)
+                .with_context(|| format!("--class {name}: the model knows {}", classes.join(", ")))?,
+        ),
+        None => None,
+    };
+    let e = match model.explain_file(&a.input, class, Some(a.max_windows.max(1))) {
+        Ok(e) => e,
+        Err(err) => {
+            eprintln!("{}: {err}", a.input.display());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut picture = serde_json::Value::Null;
+    if let Some(out) = &a.out {
+        let plot = explain_picture(&a.input, &e, &classes, out)?;
+        picture = json!({ "path": out, "plot": plot });
+        eprintln!("picture written to {}", out.display());
+    }
+    let top: Vec<(String, f32)> = {
+        let mut idx: Vec<usize> = (0..classes.len()).collect();
+        idx.sort_by(|&x, &y| e.probs[y].total_cmp(&e.probs[x]));
+        idx.into_iter().take(3).map(|i| (classes[i].clone(), e.probs[i])).collect()
+    };
+    println!(
+        "{}: {} explained ({:.1}%); most evidence at {}",
+        a.input.display(),
+        classes[e.class],
+        100.0 * e.probs[e.class],
+        peak_seconds(&e.per_second)
+    );
+    if let Some(path) = &a.json {
+        let segments: Vec<_> = e
+            .times
+            .iter()
+            .zip(&e.window_probs)
+            .map(|(&(s, t), p)| json!({ "start": s, "end": t, "genre": classes[genre_model::metrics::argmax(p)], "probabilities": p }))
+            .collect();
+        let doc = json!({
+            "file": a.input, "class": classes[e.class], "classes": classes, "top": top, "probabilities": e.probs,
+            "duration": e.duration, "segments": segments,
+            "cam": { "seconds": e.per_second, "cells_per_second": CELLS_PER_SEC, "rows": e.rows, "cols": e.cols },
+            "picture": picture,
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&doc)?).with_context(|| path.display().to_string())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The three seconds with the most evidence, as "12 s, 13 s, 40 s".
+fn peak_seconds(per_second: &[f32]) -> String {
+    let mut idx: Vec<usize> = (0..per_second.len()).collect();
+    idx.sort_by(|&a, &b| per_second[b].total_cmp(&per_second[a]));
+    idx.truncate(3);
+    idx.sort();
+    idx.iter().map(|s| format!("{s} s")).collect::<Vec<_>>().join(", ")
+}

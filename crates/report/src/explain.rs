@@ -1,0 +1,106 @@
+//! The Grad-CAM picture: the log-mel spectrogram in grey with the model's evidence over it in
+//! colour, seconds and Hz on the axes, the per-window genre strip under it and a legend.
+
+use std::path::Path;
+
+use crate::canvas::{Canvas, Color, BLACK, GREY};
+use crate::spectrogram::{draw_spectrogram, FreqAxis, Plot};
+
+/// What to draw.
+pub struct CamPicture<'a> {
+    /// Log-mel dB `[rows, frames]`, row 0 = lowest band; its frame duration; the band centres.
+    pub logmel: &'a [f32],
+    pub rows: usize,
+    pub frames: usize,
+    pub seconds_per_frame: f64,
+    pub band_hz: Vec<f64>,
+    /// Importance 0..1, `[grid_rows, grid_cols]` over the same time span (row 0 lowest band).
+    pub grid: &'a [f32],
+    pub grid_rows: usize,
+    pub grid_cols: usize,
+    /// Windows: (start s, end s, class index).
+    pub windows: Vec<(f64, f64, usize)>,
+    pub classes: &'a [String],
+    pub title: String,
+}
+
+/// Ten distinguishable colours for genres (Tableau 10).
+pub const PALETTE: [Color; 10] = [
+    [78, 121, 167],
+    [242, 142, 43],
+    [225, 87, 89],
+    [118, 183, 178],
+    [89, 161, 79],
+    [237, 201, 72],
+    [176, 122, 161],
+    [255, 157, 167],
+    [156, 117, 95],
+    [186, 176, 172],
+];
+
+fn grey(t: f32) -> Color {
+    let v = (30.0 + 200.0 * t.clamp(0.0, 1.0)) as u8;
+    [v, v, v]
+}
+
+/// Transparent (cold) to red to yellow (hot).
+fn heat(t: f32) -> Color {
+    let t = t.clamp(0.0, 1.0);
+    [255, (255.0 * (t - 0.35).max(0.0) / 0.65) as u8, 0]
+}
+
+/// Draw the picture; returns where its plot area lies (for a cursor over it).
+pub fn cam_png(path: &Path, p: &CamPicture) -> std::io::Result<Plot> {
+    let strip = 22i64;
+    let legend_rows = p.classes.len().div_ceil(5) as i64;
+    let extra = strip + 20 + legend_rows * 18 + 10;
+    let axis = FreqAxis::Hz(p.band_hz.clone());
+    let (mut c, plot) =
+        draw_spectrogram(p.logmel, p.rows, p.frames, p.seconds_per_frame, &axis, &p.title, Some(80.0), grey, extra);
+    // Evidence: blended in proportion to its strength.
+    for px in 0..plot.width {
+        let col = ((px as f64 + 0.5) * p.grid_cols as f64 / plot.width as f64) as usize;
+        for py in 0..plot.height {
+            let row = ((plot.height - 1 - py) as f64 * p.grid_rows as f64 / plot.height as f64) as usize;
+            let v = p.grid[row.min(p.grid_rows - 1) * p.grid_cols + col.min(p.grid_cols - 1)];
+            if v > 0.05 {
+                c.blend(plot.left + px, plot.top + py, heat(v), 0.65 * v);
+            }
+        }
+    }
+    // The per-window genre strip, under the time axis labels.
+    let total = p.frames as f64 * p.seconds_per_frame;
+    let y0 = plot.top + plot.height + 50;
+    c.text(plot.left - 75, y0 + 5, "genre", BLACK, 1);
+    for &(start, end, k) in &p.windows {
+        let x0 = plot.left + (start / total * plot.width as f64) as i64;
+        let x1 = plot.left + (end / total * plot.width as f64).ceil() as i64;
+        c.fill_rect(x0, y0, (x1 - x0).max(1), strip, PALETTE[k % PALETTE.len()]);
+    }
+    // Legend: genre colours, then the evidence scale.
+    let mut y = y0 + strip + 12;
+    for chunk in p.classes.iter().enumerate().collect::<Vec<_>>().chunks(5) {
+        let mut x = plot.left;
+        for (k, name) in chunk {
+            c.fill_rect(x, y, 12, 12, PALETTE[k % PALETTE.len()]);
+            c.text(x + 16, y, name, BLACK, 1);
+            x += 130;
+        }
+        y += 18;
+    }
+    let sx = plot.left + plot.width - 200;
+    c.text(sx - 70, y0 + strip + 12, "evidence", BLACK, 1);
+    for i in 0..150 {
+        let t = i as f32 / 149.0;
+        let [r, g, b] = grey(0.3);
+        let h = heat(t);
+        let a = 0.65 * t;
+        let mix = |x: u8, y: u8| (x as f32 * (1.0 - a) + y as f32 * a) as u8;
+        c.fill_rect(sx + i, y0 + strip + 12, 1, 12, [mix(r, h[0]), mix(g, h[1]), mix(b, h[2])]);
+    }
+    c.line((sx, y0 + strip + 25), (sx + 150, y0 + strip + 25), GREY, 1);
+    c.text(sx, y0 + strip + 28, "none", BLACK, 1);
+    c.text(sx + 150 - Canvas::text_width("most", 1), y0 + strip + 28, "most", BLACK, 1);
+    c.save(path)?;
+    Ok(plot)
+}
