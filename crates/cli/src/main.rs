@@ -10,6 +10,7 @@ mod inputs;
 mod judge;
 mod learn;
 mod progress;
+mod serve;
 mod sources;
 mod tag;
 mod tell;
@@ -39,6 +40,8 @@ enum Command {
     Predict(tell::PredictArgs),
     /// Why the model decided: Grad-CAM mapped to seconds, as a picture and JSON.
     Explain(explain::ExplainArgs),
+    /// Serve the model over HTTP with the web app (upload or record, genres, CAM player, quiz).
+    Serve(serve::ServeArgs),
     /// Tag music with the pre-trained musicnn network (50 Last.fm or MagnaTagATune tags), per file or over time.
     Tag(tag::TagArgs),
     /// Embeddings of the pre-trained musicnn network, per window or per file, as .npy or .csv.
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench::run(a),
         Command::Tag(a) => tag::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Serve(a) => serve::run(a),
         Command::Embed(a) => embed::run(a),
         Command::Synth(a) => {
             genre_audio::synth::write_genre_folder(&a.out, a.classes, a.per_class, a.secs, 22050, a.seed)
