@@ -62,7 +62,7 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
     };
     let mut picture = serde_json::Value::Null;
     if let Some(out) = &a.out {
-        let plot = explain_picture(&a.input, &e, &classes, out)?;
+        let plot = explain_picture(&a.input, None, &e, &classes, out)?;
         picture = json!({ "path": out, "plot": plot });
         eprintln!("picture written to {}", out.display());
     }

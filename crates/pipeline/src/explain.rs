@@ -182,8 +182,10 @@ pub const MAX_PICTURE_SECS: f64 = 30.0 * 60.0;
 
 /// The Grad-CAM picture of an explained file (log-mel at 22050 Hz, 128 bands, over it the
 /// evidence; the genre strip of the windows) written to `out`; returns its plot area.
+/// `name` titles the picture (the file's own name when `None`).
 pub fn explain_picture(
     audio: &Path,
+    name: Option<&str>,
     e: &Explanation,
     classes: &[String],
     out: &Path,
@@ -210,7 +212,7 @@ pub fn explain_picture(
         .zip(&e.window_probs)
         .map(|(&(s, t), p)| (s, t, genre_model::metrics::argmax(p)))
         .collect();
-    let name = audio.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = name.map(String::from).unwrap_or_else(|| audio.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
     let picture = genre_report::explain::CamPicture {
         logmel: &m.data,
         rows,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::canvas::{Canvas, Color, BLACK, GREY};
+use crate::canvas::{Color, BLACK, GREY};
 use crate::spectrogram::{draw_spectrogram, FreqAxis, Plot};
 
 /// What to draw.
@@ -52,8 +52,11 @@ fn heat(t: f32) -> Color {
 /// Draw the picture; returns where its plot area lies (for a cursor over it).
 pub fn cam_png(path: &Path, p: &CamPicture) -> std::io::Result<Plot> {
     let strip = 22i64;
-    let legend_rows = p.classes.len().div_ceil(5) as i64;
-    let extra = strip + 20 + legend_rows * 18 + 10;
+    // The plot is at least 200 px wide: the legend wraps to fit it, the evidence scale under it.
+    let plot_w = p.frames.clamp(200, 1600) as i64;
+    let per_row = (plot_w / 130).max(1) as usize;
+    let legend_rows = p.classes.len().div_ceil(per_row) as i64;
+    let extra = strip + 20 + legend_rows * 18 + 40;
     let axis = FreqAxis::Hz(p.band_hz.clone());
     let (mut c, plot) =
         draw_spectrogram(p.logmel, p.rows, p.frames, p.seconds_per_frame, &axis, &p.title, Some(80.0), grey, extra);
@@ -79,7 +82,7 @@ pub fn cam_png(path: &Path, p: &CamPicture) -> std::io::Result<Plot> {
     }
     // Legend: genre colours, then the evidence scale.
     let mut y = y0 + strip + 12;
-    for chunk in p.classes.iter().enumerate().collect::<Vec<_>>().chunks(5) {
+    for chunk in p.classes.iter().enumerate().collect::<Vec<_>>().chunks(per_row) {
         let mut x = plot.left;
         for (k, name) in chunk {
             c.fill_rect(x, y, 12, 12, PALETTE[k % PALETTE.len()]);
@@ -88,19 +91,18 @@ pub fn cam_png(path: &Path, p: &CamPicture) -> std::io::Result<Plot> {
         }
         y += 18;
     }
-    let sx = plot.left + plot.width - 200;
-    c.text(sx - 70, y0 + strip + 12, "evidence", BLACK, 1);
+    let (sx, sy) = (plot.left + 70, y + 4);
+    c.text(plot.left, sy, "evidence", BLACK, 1);
     for i in 0..150 {
         let t = i as f32 / 149.0;
         let [r, g, b] = grey(0.3);
         let h = heat(t);
         let a = 0.65 * t;
         let mix = |x: u8, y: u8| (x as f32 * (1.0 - a) + y as f32 * a) as u8;
-        c.fill_rect(sx + i, y0 + strip + 12, 1, 12, [mix(r, h[0]), mix(g, h[1]), mix(b, h[2])]);
+        c.fill_rect(sx + i, sy, 1, 12, [mix(r, h[0]), mix(g, h[1]), mix(b, h[2])]);
     }
-    c.line((sx, y0 + strip + 25), (sx + 150, y0 + strip + 25), GREY, 1);
-    c.text(sx, y0 + strip + 28, "none", BLACK, 1);
-    c.text(sx + 150 - Canvas::text_width("most", 1), y0 + strip + 28, "most", BLACK, 1);
+    c.line((sx, sy + 13), (sx + 150, sy + 13), GREY, 1);
+    c.text(sx + 156, sy, "none to most", BLACK, 1);
     c.save(path)?;
     Ok(plot)
 }

@@ -188,10 +188,10 @@ fn analyse(st: &State, name: &str, bytes: &[u8], class: Option<usize>) -> Result
     audio.flush().map_err(internal)?;
     let classes = st.model.card().classes.clone();
     let e = st.model.explain_file(audio.path(), class, Some(MAX_WINDOWS));
-    let (probs, segments, cam, picture) = match e {
+    let (probs, segments, cam, picture, duration) = match e {
         Ok(e) => {
             let png = tempfile::Builder::new().prefix("cam-").suffix(".png").tempfile_in(st.tmp.path()).map_err(internal)?;
-            let picture = explain_picture(audio.path(), &e, &classes, png.path()).ok().and_then(|plot| {
+            let picture = explain_picture(audio.path(), Some(name), &e, &classes, png.path()).ok().and_then(|plot| {
                 let bytes = std::fs::read(png.path()).ok()?;
                 let (w, h) = png_size(&bytes)?;
                 Some(json!({
@@ -201,18 +201,18 @@ fn analyse(st: &State, name: &str, bytes: &[u8], class: Option<usize>) -> Result
             });
             let segments = segments_json(&classes, &e.times, &e.window_probs);
             let cam = json!({ "class": classes[e.class], "seconds": e.per_second });
-            (e.probs, segments, cam, picture.unwrap_or(Value::Null))
+            (e.probs, segments, cam, picture.unwrap_or(Value::Null), e.duration)
         }
         // Models without a map to explain (feature MLPs, LSTMs) still answer.
         Err(PipelineError::Invalid(msg)) if msg.starts_with("explain:") => {
             let p = st.model.predict_file(audio.path(), Some(MAX_WINDOWS)).map_err(upload_error)?;
-            (p.probs, segments_json(&classes, &p.windows.times, &p.window_probs), Value::Null, Value::Null)
+            let segments = segments_json(&classes, &p.windows.times, &p.window_probs);
+            (p.probs, segments, Value::Null, Value::Null, p.windows.duration)
         }
         Err(e) => return Err(upload_error(e)),
     };
     let mut order: Vec<usize> = (0..classes.len()).collect();
     order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
-    let duration = segments.as_array().and_then(|s| s.last()).and_then(|s| s["end"].as_f64()).unwrap_or(0.0);
     Ok(json!({
         "file": name,
         "duration": duration,
