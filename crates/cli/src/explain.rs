@@ -66,11 +66,8 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
         picture = json!({ "path": out, "plot": plot });
         eprintln!("picture written to {}", out.display());
     }
-    let top: Vec<(String, f32)> = {
-        let mut idx: Vec<usize> = (0..classes.len()).collect();
-        idx.sort_by(|&x, &y| e.probs[y].total_cmp(&e.probs[x]));
-        idx.into_iter().take(3).map(|i| (classes[i].clone(), e.probs[i])).collect()
-    };
+    let top: Vec<(String, f32)> =
+        genre_model::metrics::top_k(&e.probs, 3).into_iter().map(|i| (classes[i].clone(), e.probs[i])).collect();
     println!(
         "{}: {} explained ({:.1}%); most evidence at {}",
         a.input.display(),

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use clap::Args;
 use genre_data::spec::MUSICNN_WINDOW_SECS;
-use genre_model::metrics::mean_rows;
+use genre_model::metrics::{mean_rows, top_k};
 use genre_model::musicnn::{Layer, Variant};
 use genre_pipeline::embed::{musicnn_spec, Output};
 use genre_pipeline::{featurize_file, MusicnnEmbedder};
@@ -68,9 +68,7 @@ struct Tagged {
 }
 
 fn top(labels: &[&str], p: &[f32], k: usize) -> Vec<(String, f32)> {
-    let mut idx: Vec<usize> = (0..p.len()).collect();
-    idx.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
-    idx.into_iter().take(k).map(|i| (labels[i].to_string(), p[i])).collect()
+    top_k(p, k).into_iter().map(|i| (labels[i].to_string(), p[i])).collect()
 }
 
 pub fn run(a: TagArgs) -> Result<ExitCode> {
@@ -108,13 +106,8 @@ pub fn run(a: TagArgs) -> Result<ExitCode> {
 
 /// The 20 tags most likely over the file, one row each, windows along time.
 fn taggram_png(out: &std::path::Path, t: &Tagged, labels: &[&str]) -> Result<()> {
-    let shown: Vec<usize> = {
-        let mut idx: Vec<usize> = (0..labels.len()).collect();
-        idx.sort_by(|&x, &y| t.probabilities[y].total_cmp(&t.probabilities[x]));
-        idx.truncate(20);
-        idx.reverse(); // row 0 is drawn at the bottom: most likely tag on top
-        idx
-    };
+    let mut shown = top_k(&t.probabilities, 20);
+    shown.reverse(); // row 0 is drawn at the bottom: most likely tag on top
     let n = t.segments.len();
     let mut data = Vec::with_capacity(shown.len() * n);
     for &i in &shown {

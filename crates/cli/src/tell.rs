@@ -86,9 +86,7 @@ fn tags_of(card: &ModelCard, p: &[f32]) -> Vec<String> {
 }
 
 fn top_k(card: &ModelCard, p: &[f32], k: usize) -> Vec<(String, f32)> {
-    let mut idx: Vec<usize> = (0..p.len()).collect();
-    idx.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
-    idx.into_iter().take(k).map(|i| (card.classes[i].clone(), p[i])).collect()
+    genre_model::metrics::top_k(p, k).into_iter().map(|i| (card.classes[i].clone(), p[i])).collect()
 }
 
 pub fn run(a: PredictArgs) -> Result<ExitCode> {

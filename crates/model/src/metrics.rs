@@ -27,6 +27,14 @@ pub fn argmax(p: &[f32]) -> usize {
     p.iter().enumerate().fold(0, |b, (i, &v)| if v > p[b] { i } else { b })
 }
 
+/// Indices of the `k` largest values, largest first.
+pub fn top_k(p: &[f32], k: usize) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..p.len()).collect();
+    idx.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
+    idx.truncate(k);
+    idx
+}
+
 /// Single-label scores of probability rows against true classes.
 pub fn single_label(probs: &[Vec<f32>], truth: &[usize], classes: &[String]) -> Scores {
     let c = classes.len();

@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use base64::Engine;
 use genre_audio::AudioError;
 use genre_data::DataError;
-use genre_model::metrics::argmax;
+use genre_model::metrics::{argmax, top_k};
 use genre_pipeline::explain::explain_picture;
 use genre_pipeline::PipelineError;
 use serde::Deserialize;
@@ -211,14 +211,13 @@ fn analyse(st: &State, name: &str, bytes: &[u8], class: Option<usize>) -> Result
         }
         Err(e) => return Err(upload_error(e)),
     };
-    let mut order: Vec<usize> = (0..classes.len()).collect();
-    order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+    let order = top_k(&probs, 3);
     Ok(json!({
         "file": name,
         "duration": duration,
         "classes": classes,
         "genre": classes[argmax(&probs)],
-        "top": order.iter().take(3).map(|&i| (classes[i].clone(), probs[i])).collect::<Vec<_>>(),
+        "top": order.iter().map(|&i| (classes[i].clone(), probs[i])).collect::<Vec<_>>(),
         "probabilities": probs,
         "segments": segments,
         "cam": cam,
@@ -276,9 +275,7 @@ async fn quiz_answer(Shared(st): Shared<Arc<State>>, Json(a): Json<Answer>) -> R
                 let quiz = st.quiz.as_ref().expect("quiz");
                 let p = st.model.predict_file(&quiz.clips[id].0, Some(MAX_WINDOWS)).map_err(upload_error)?;
                 let classes = &st.model.card().classes;
-                let mut order: Vec<usize> = (0..classes.len()).collect();
-                order.sort_by(|&x, &y| p.probs[y].total_cmp(&p.probs[x]));
-                Ok(order.iter().take(3).map(|&i| (classes[i].clone(), p.probs[i])).collect::<Vec<_>>())
+                Ok(top_k(&p.probs, 3).into_iter().map(|i| (classes[i].clone(), p.probs[i])).collect::<Vec<_>>())
             })
             .await?;
             quiz.answers.lock().expect("quiz answers").insert(id, t.clone());
