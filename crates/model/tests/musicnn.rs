@@ -123,3 +123,16 @@ fn truncated_or_mismatched_weights_are_refused_with_the_reason() {
     let err = Musicnn::load_bytes(&safetensors::serialize(tensors, &None).unwrap(), &d, "nan.safetensors").unwrap_err().to_string();
     assert!(err.contains("tags.bias") && err.contains("non-finite"), "{err}");
 }
+
+#[test]
+fn fast_front_end_equals_burn_layers() {
+    let d = device::base();
+    let net = Musicnn::pretrained(Variant::Mtt, &d).unwrap();
+    let (_, x) = windows("metal.00000");
+    let x: Tensor<3> = Tensor::from_data(TensorData::new(x[..3 * N_MELS * FRAMES].to_vec(), [3, N_MELS, FRAMES]), &d);
+    let fast = to_vec(net.frontend.forward(x.clone()));
+    let layers = to_vec(net.frontend.forward_layers(x));
+    let err = rel_err(&fast, &layers);
+    println!("fast front end vs burn layers: {err:e} of the max");
+    assert!(err < 1e-5, "{err}");
+}
