@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use genre_pipeline::explain::{explain_picture, CELLS_PER_SEC};
+use genre_pipeline::explain::{explain_picture, first_layer_maps, CELLS_PER_SEC};
+use genre_report::explain::maps_png;
 use genre_pipeline::Predictor;
 use serde_json::json;
 
@@ -36,6 +37,10 @@ pub struct ExplainArgs {
     /// At most this many windows, evenly spread over the file.
     #[arg(long, default_value_t = 64)]
     pub max_windows: usize,
+    /// cam (Grad-CAM, default), or first: the first convolutional layer's feature maps for the
+    /// middle window, as a picture grid (--out).
+    #[arg(long, default_value = "cam")]
+    pub layer: String,
 }
 
 pub fn run(a: ExplainArgs) -> Result<ExitCode> {
@@ -43,6 +48,12 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
         bail!("give --out cam.png and/or --json cam.json");
     }
     let model = Predictor::load(a.model.as_deref())?;
+    if a.layer == "first" {
+        return first_layer(&a, &model);
+    }
+    if a.layer != "cam" {
+        bail!("--layer {}: cam or first", a.layer);
+    }
     let classes = model.card().classes.clone();
     let class = match &a.class {
         Some(name) => Some(
@@ -90,6 +101,40 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
         });
         std::fs::write(path, serde_json::to_string_pretty(&doc)?).with_context(|| path.display().to_string())?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn first_layer(a: &ExplainArgs, model: &Predictor) -> Result<ExitCode> {
+    let Some(out) = &a.out else { bail!("--layer first draws a picture: give --out maps.png") };
+    let (maps, shape, (start, end)) = match first_layer_maps(&model.members[0].0, &a.input) {
+        Ok(m) => m,
+        Err(err) => {
+            eprintln!("{}: {err}", a.input.display());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    // The most varied maps first: many filters of a trained first layer stay silent (or flat)
+    // on a given window, and a flat map shows nothing.
+    let per = shape[1] * shape[2];
+    let spread: Vec<f32> = maps
+        .chunks(per.max(1))
+        .map(|m| {
+            let mean = m.iter().sum::<f32>() / per.max(1) as f32;
+            (m.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / per.max(1) as f32).sqrt()
+        })
+        .collect();
+    let mut order = genre_model::metrics::top_k(&spread, 64);
+    order.retain(|&k| spread[k] > 0.0);
+    let active = spread.iter().filter(|&&e| e > 0.0).count();
+    let title = format!(
+        "first layer, {start:.1}-{end:.1} s: the {} most varied of {} maps ({active} not flat), {}x{} (freq x time)",
+        order.len(),
+        shape[0],
+        shape[1],
+        shape[2]
+    );
+    maps_png(out, &maps, shape, &order, &title).with_context(|| out.display().to_string())?;
+    eprintln!("{} feature maps written to {}", order.len(), out.display());
     Ok(ExitCode::SUCCESS)
 }
 

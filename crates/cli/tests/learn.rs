@@ -72,6 +72,9 @@ fn every_model_family_learns_synthetic_genres() {
             assert_eq!(secs.len(), 3, "{model}: one value per second of the 3 s clip");
             assert!(secs.iter().all(|v| v.as_f64().is_some_and(|x| (0.0..=1.0).contains(&x))));
             assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+            let maps = out.join("first.png");
+            run_ok(&["explain", s(&clip), "--model", s(&out), "--layer", "first", "--out", s(&maps)]);
+            assert!(std::fs::metadata(&maps).unwrap().len() > 1000);
         }
     }
 }
@@ -179,4 +182,24 @@ fn multi_label_tagging_from_a_manifest() {
     assert!(!aucs.is_empty());
     let mean = aucs.iter().sum::<f64>() / aucs.len() as f64;
     assert!(mean >= 0.8, "mean ROC-AUC {mean}");
+}
+
+#[test]
+fn spectrogram_inputs_at_a_chosen_resolution_train() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("music");
+    write_genre_folder(&data, 3, 4, 2.0, 22050, 8).unwrap();
+    let cache = dir.path().join("cache");
+    for (kind, rows) in [("stft", 129), ("logpower", 129)] {
+        let out = dir.path().join(kind);
+        let extra = ["--features", kind, "--n-fft", "256", "--hop", "128", "--window", "1", "--epochs", "2"];
+        let mut args = vec!["--valid-frac", "0.25", "--test-frac", "0.25"];
+        args.extend_from_slice(&extra);
+        train(&data, "cnn", &out, &cache, &args);
+        let card = read_json(&out.join("model.json"));
+        assert_eq!(card["features"]["kind"], kind);
+        assert_eq!(card["arch"]["rows"], rows, "1 + n_fft / 2 frequency bins");
+        let clip = data.join("drone/drone.000.wav");
+        run_ok(&["predict", s(&clip), "--model", s(&out)]);
+    }
 }

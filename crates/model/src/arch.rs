@@ -118,6 +118,10 @@ impl Cnn {
         let x = self.b2.forward(self.pool.forward(relu(self.c2.forward(x))));
         self.b3.forward(self.pool.forward(relu(self.c3.forward(x))))
     }
+    /// The first convolution's maps (after ReLU) `[B, 32, rows, cols]`.
+    pub fn first_maps(&self, x: Tensor<3>) -> Tensor<4> {
+        relu(self.c1.forward(as_image(x)))
+    }
     pub fn head(&self, f: Tensor<4>) -> Tensor<2> {
         let [b, c, h, w] = f.dims();
         let x = self.drop.forward(relu(self.fc1.forward(f.reshape([b, c * h * w]))));
@@ -174,6 +178,10 @@ impl Resnet {
             pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
             fc: LinearConfig::new(64, a.n_classes).init(d),
         }
+    }
+    /// The stem convolution's maps (after batch norm and ReLU).
+    pub fn first_maps(&self, x: Tensor<3>) -> Tensor<4> {
+        relu(self.stem_bn.forward(self.stem.forward(as_image(x))))
     }
     pub fn features(&self, x: Tensor<3>) -> Tensor<4> {
         let mut x = self.pool.forward(relu(self.stem_bn.forward(self.stem.forward(as_image(x)))));
@@ -247,6 +255,10 @@ impl Crnn {
             gru: GruConfig::new(64, 64, true).init(d),
             fc: LinearConfig::new(64, a.n_classes).init(d),
         }
+    }
+    /// The first convolution's maps (after batch norm and ReLU).
+    pub fn first_maps(&self, x: Tensor<3>) -> Tensor<4> {
+        relu(self.b1.forward(self.c1.forward(as_image(x))))
     }
     /// Last conv block `[B, 64, rows/16, cols/4]` (Grad-CAM target).
     pub fn features(&self, x: Tensor<3>) -> Tensor<4> {

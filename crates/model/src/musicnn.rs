@@ -263,6 +263,14 @@ impl Frontend {
         Tensor::from_data(TensorData::new(items.concat(), [b, FRONTEND_DIM, t]), &d)
     }
 
+    /// The first timbral branch's convolution maps (after ReLU) `[B, 204, T, 59]`: what the
+    /// network's first layer sees in a window.
+    pub fn first_maps(&self, x: Tensor<3>) -> Tensor<4> {
+        let [b, m, t] = x.dims();
+        let x = self.input_bn.forward(x.swap_dims(1, 2).reshape([b, 1, t, m]));
+        relu(self.timbral[0].conv.forward(x)).swap_dims(2, 3) // [B, F, mel, T]: frequency up, time along
+    }
+
     /// Through burn's own layers (the reference for the fast path; differentiable).
     pub fn forward_layers(&self, x: Tensor<3>) -> Tensor<3> {
         let [b, m, t] = x.dims();

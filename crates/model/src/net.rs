@@ -55,6 +55,16 @@ impl Net {
         }
     }
 
+    /// The first convolutional layer's maps `[B, filters, rows, cols]` (None without one).
+    pub fn first_maps(&self, x: Tensor<3>) -> Option<Tensor<4>> {
+        match self {
+            Net::Cnn(m) => Some(m.first_maps(x)),
+            Net::Resnet(m) => Some(m.first_maps(x)),
+            Net::Crnn(m) => Some(m.first_maps(x)),
+            Net::Lstm(_) | Net::Mlp(_) | Net::Musicnn(_) => None,
+        }
+    }
+
     /// Logits from [`Net::conv_features`]' output.
     pub fn head(&self, f: Tensor<4>) -> Option<Tensor<2>> {
         match self {

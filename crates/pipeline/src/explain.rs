@@ -229,3 +229,32 @@ pub fn explain_picture(
     genre_report::explain::cam_png(out, &picture)
         .map_err(|err| PipelineError::Invalid(format!("{}: {err}", out.display())))
 }
+
+/// What the first convolutional layer sees: its maps `[filters, freq, time]` for the middle
+/// computed window of `path`, and that window's start and end (s).
+pub fn first_layer_maps(c: &Classifier, path: &Path) -> Result<(Vec<f32>, [usize; 3], (f64, f64))> {
+    let mut input = c.spec.clone();
+    input.embedding = None;
+    let w = featurize_file(path, &input, None, Some(64))?;
+    let k = w.x.len() / 2;
+    let mut x = w.x[k].clone();
+    let [rows, cols] = input.input_shape();
+    if c.embedder.is_none() {
+        c.card.normalization.apply(&mut x, rows);
+    }
+    let d = device::base();
+    let x = Tensor::<3>::from_data(TensorData::new(x, [1, rows, cols]), &d);
+    let net = c.net.valid();
+    let maps = match (&c.embedder, net.first_maps(x.clone())) {
+        (_, Some(m)) => m,
+        (Some(e), None) => e.net().frontend.first_maps(x),
+        (None, None) => {
+            return Err(PipelineError::Invalid(format!(
+                "--layer first: a {:?} model has no convolutional layer",
+                c.card.arch.family
+            )))
+        }
+    };
+    let [_, n, h, wd] = maps.dims();
+    Ok((maps.into_data().try_to_vec::<f32>().expect("f32"), [n, h, wd], w.times[k]))
+}

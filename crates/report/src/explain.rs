@@ -106,3 +106,29 @@ pub fn cam_png(path: &Path, p: &CamPicture) -> std::io::Result<Plot> {
     c.save(path)?;
     Ok(plot)
 }
+
+/// Feature maps `[n, h, w]` (row 0 = lowest frequency) as a grid of tiles, each scaled to its own
+/// range (magma), numbered; the maps `order` names, at most 64.
+pub fn maps_png(path: &Path, maps: &[f32], [_, h, w]: [usize; 3], order: &[usize], title: &str) -> std::io::Result<()> {
+    use crate::canvas::{magma, WHITE};
+    let shown = order.len().min(64);
+    let (cols, tw, th, gap) = (8i64, 140i64, 90i64, 22i64);
+    let rows = (shown as i64 + cols - 1) / cols;
+    let mut c = crate::canvas::Canvas::new((cols * (tw + 8) + 16) as u32, (40 + rows * (th + gap)) as u32, WHITE);
+    c.text(8, 8, title, BLACK, 2);
+    for (slot, &k) in order.iter().take(shown).enumerate() {
+        let m = &maps[k * h * w..(k + 1) * h * w];
+        let (lo, hi) = m.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        let span = (hi - lo).max(1e-12);
+        let (x0, y0) = (8 + (slot as i64 % cols) * (tw + 8), 40 + (slot as i64 / cols) * (th + gap));
+        for px in 0..tw {
+            let col = ((px as f64 + 0.5) * w as f64 / tw as f64) as usize;
+            for py in 0..th {
+                let row = ((th - 1 - py) as f64 * h as f64 / th as f64) as usize;
+                c.put(x0 + px, y0 + py, magma((m[row.min(h - 1) * w + col.min(w - 1)] - lo) / span));
+            }
+        }
+        c.text(x0, y0 + th + 4, &format!("#{k}"), BLACK, 1);
+    }
+    c.save(path)
+}
