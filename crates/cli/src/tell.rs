@@ -129,11 +129,11 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
     let (done, mut failures) =
         over_files(&files, "predict", a.quiet, |f| model.predict_file(f, max_windows).map_err(|e| e.to_string()));
     preds.extend(done.into_iter().map(|(f, p)| prediction(&a, card, &f, p)));
+    failures.splice(0..0, inputs.errors);
     if preds.is_empty() && failures.is_empty() {
         anyhow::bail!("nothing to predict: give audio files/folders or --features");
     }
-    print_predictions(&a, card, &preds)?;
-    failures.splice(0..0, inputs.errors);
+    print_predictions(&a, card, &preds, &failures)?;
     Ok(report_failures(&failures, files.len() + failures.len()))
 }
 
@@ -164,12 +164,10 @@ fn prediction(a: &PredictArgs, card: &ModelCard, f: &Path, p: FilePrediction) ->
     }
 }
 
-fn print_predictions(a: &PredictArgs, card: &ModelCard, preds: &[Prediction]) -> Result<()> {
+fn print_predictions(a: &PredictArgs, card: &ModelCard, preds: &[Prediction], failures: &[String]) -> Result<()> {
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "classes": card.classes, "predictions": preds }))?
-        );
+        let doc = serde_json::json!({ "classes": card.classes, "predictions": preds, "failures": failures });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
     }
     if a.csv {

@@ -53,6 +53,41 @@ fn bad_headers_and_link_loops_cost_only_themselves() {
         assert!(err.lines().any(|l| l.contains(name) && l.contains(cause)), "{name} not reported:\n{err}");
     }
     assert!(err.contains("symbolic link loop"), "{err}");
+    // --json carries the failures too, for programs.
+    let failed: Vec<&str> = v["failures"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert!(failed.iter().any(|f| f.contains("rate0.wav")) && failed.iter().any(|f| f.contains("loop")), "{failed:?}");
+}
+
+/// Model cards that could only crash or answer NaN are refused at load, naming the field.
+#[test]
+fn broken_model_cards_are_refused_with_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("a.wav");
+    write_wav_mono16(&clip, &genre_clip(0, 2.0, 22050, 1), 22050).unwrap();
+    let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/gtzan57");
+    let card: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(base.join("model.json")).unwrap()).unwrap();
+    let cases: [(&str, &str, serde_json::Value); 5] = [
+        ("/normalization/std", "normalization.std", serde_json::json!([0.0])),
+        ("/normalization/mean", "normalization", serde_json::json!([1.0, 2.0])),
+        ("/features/window_secs", "window_secs", serde_json::json!(0.0)),
+        ("/features/hop", "features.hop", serde_json::json!(0)),
+        ("/features/sr", "features.sr", serde_json::json!(4_000_000_000u64)),
+    ];
+    for (pointer, field, value) in cases {
+        let model = dir.path().join(field.replace('.', "_"));
+        std::fs::create_dir_all(&model).unwrap();
+        std::fs::copy(base.join("model.safetensors"), model.join("model.safetensors")).unwrap();
+        let mut c = card.clone();
+        *c.pointer_mut(pointer).unwrap() = value;
+        if pointer == "/normalization/std" {
+            c["normalization"]["mean"] = serde_json::json!([0.0]);
+        }
+        std::fs::write(model.join("model.json"), c.to_string()).unwrap();
+        let out = genre().args(["predict", s(&clip), "--model", s(&model)]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{field}: {err}");
+        assert!(err.contains(field) && !err.contains("panicked"), "{field}: {err}");
+    }
 }
 
 #[test]

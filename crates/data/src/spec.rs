@@ -98,6 +98,36 @@ impl FeatureSpec {
         }
     }
 
+    /// Parameters a feature spec (from a model card, say) may hold: anything else is refused,
+    /// naming the field, before it sizes an allocation or divides.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let bad = |f: &str, v: String| Err(format!("features.{f} = {v} is out of range"));
+        if !(1000..=768_000).contains(&self.sr) {
+            return bad("sr", self.sr.to_string());
+        }
+        if !(16..=65_536).contains(&self.n_fft) {
+            return bad("n_fft", self.n_fft.to_string());
+        }
+        if self.hop == 0 || self.hop > self.n_fft {
+            return bad("hop", self.hop.to_string());
+        }
+        if matches!(self.kind, FeatureKind::Logmel | FeatureKind::Mfcc | FeatureKind::Musicnn)
+            && !(1..=1024).contains(&self.n_mels)
+        {
+            return bad("n_mels", self.n_mels.to_string());
+        }
+        if self.kind == FeatureKind::Mfcc && !(1..=self.n_mels).contains(&self.n_mfcc) {
+            return bad("n_mfcc", self.n_mfcc.to_string());
+        }
+        if !(self.window_secs.is_finite() && (0.05..=3600.0).contains(&self.window_secs)) {
+            return bad("window_secs", self.window_secs.to_string());
+        }
+        if !(self.window_hop_secs.is_finite() && self.window_hop_secs >= 0.01 && self.window_hop_secs <= 3600.0) {
+            return bad("window_hop_secs", self.window_hop_secs.to_string());
+        }
+        Ok(())
+    }
+
     pub fn with_embedding(mut self, e: Embedding) -> Self {
         self.embedding = Some(e);
         self

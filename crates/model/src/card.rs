@@ -50,6 +50,32 @@ pub struct ModelCard {
 pub const CARD_FORMAT: &str = "genre-model-card/1";
 
 impl ModelCard {
+    /// A card that could only produce wrong shapes or NaN answers is refused, naming the field.
+    fn check(&self) -> Result<()> {
+        let bad = |field: &str, why: String| Err(ModelError::Invalid(format!("model card: {field}: {why}")));
+        let a = &self.arch;
+        if a.rows == 0 || a.cols == 0 || a.rows * a.cols > 4 << 20 || a.n_classes == 0 || a.n_classes > 100_000 {
+            return bad("arch", format!("impossible shape {}x{} with {} classes", a.rows, a.cols, a.n_classes));
+        }
+        let n = &self.normalization;
+        if n.mean.len() != n.std.len() || !(n.mean.len() == 1 || n.mean.len() == a.rows) {
+            return bad(
+                "normalization",
+                format!("{} means and {} stds for {} rows (1 or one per row)", n.mean.len(), n.std.len(), a.rows),
+            );
+        }
+        if let Some(v) = n.mean.iter().find(|v| !v.is_finite()) {
+            return bad("normalization.mean", format!("{v} is not a number"));
+        }
+        if let Some(v) = n.std.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+            return bad("normalization.std", format!("{v} (must be a positive number)"));
+        }
+        if self.multi_label && self.thresholds.len() != a.n_classes {
+            return bad("thresholds", format!("{} for {} tags", self.thresholds.len(), a.n_classes));
+        }
+        Ok(())
+    }
+
     pub fn save(&self, path: &Path) -> Result<()> {
         std::fs::write(path, serde_json::to_string_pretty(self).expect("card serialises"))
             .map_err(|e| ModelError::File { path: path.into(), msg: e.to_string() })
@@ -67,6 +93,7 @@ impl ModelCard {
         if card.format != CARD_FORMAT {
             return Err(ModelError::Invalid(format!("model card format '{}' is not '{CARD_FORMAT}'", card.format)));
         }
+        card.check()?;
         if card.classes.len() != card.arch.n_classes {
             return Err(ModelError::Invalid(format!(
                 "card lists {} classes but the model has {}",

@@ -98,6 +98,7 @@ impl Classifier {
     pub fn from_parts(card: ModelCard, net: Net) -> Result<Self> {
         let spec: FeatureSpec = serde_json::from_value(card.features.clone())
             .map_err(|e| PipelineError::Invalid(format!("model card features: {e}")))?;
+        spec.validate().map_err(|e| PipelineError::Invalid(format!("model card: {e}")))?;
         if spec.shape() != [card.arch.rows, card.arch.cols] {
             return Err(PipelineError::Invalid(format!(
                 "model card: features of shape {:?} do not fit a model taking {:?}",
