@@ -173,12 +173,14 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
         let v: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(&split_file).with_context(|| split_file.display().to_string())?,
         )?;
-        let wanted: std::collections::HashSet<String> = v[&a.part]
+        // The same files under another spelling (./syn vs /abs/syn) are the same tracks: compare
+        // canonical paths (the recorded spelling when a file no longer exists).
+        let key = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let wanted: std::collections::HashSet<PathBuf> = v[&a.part]
             .as_array()
-            .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+            .map(|a| a.iter().filter_map(|s| s.as_str().map(|s| key(Path::new(s)))).collect())
             .unwrap_or_default();
-        let ids: Vec<usize> =
-            (0..ds.tracks.len()).filter(|&i| wanted.contains(&ds.tracks[i].path.display().to_string())).collect();
+        let ids: Vec<usize> = (0..ds.tracks.len()).filter(|&i| wanted.contains(&key(&ds.tracks[i].path))).collect();
         if ids.is_empty() {
             bail!("no track of {} is on the '{}' side of {}", a.data.display(), a.part, split_file.display());
         }

@@ -113,3 +113,17 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(status.signal(), Some(libc::SIGPIPE), "{status:?} {err}");
 }
+
+/// `genre eval` finds a run's split under another spelling of the same folder.
+#[test]
+fn eval_recognises_the_same_data_under_another_path() {
+    let dir = tempfile::tempdir().unwrap();
+    genre_audio::synth::write_genre_folder(&dir.path().join("syn"), 3, 4, 2.0, 22050, 3).unwrap();
+    let run = |args: &[&str]| {
+        let out = genre().current_dir(dir.path()).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&["train", "./syn", "--model", "features", "--out", "run", "--epochs", "2", "--valid-frac", "0.25", "--test-frac", "0.25", "-q"]);
+    let abs = dir.path().join("syn");
+    run(&["eval", "run", s(&abs), "--part", "valid", "-q"]);
+}
