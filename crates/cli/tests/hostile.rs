@@ -127,3 +127,16 @@ fn eval_recognises_the_same_data_under_another_path() {
     let abs = dir.path().join("syn");
     run(&["eval", "run", s(&abs), "--part", "valid", "-q"]);
 }
+
+/// An output path that cannot be written is named, with exit 2, and not blamed on the input.
+#[test]
+fn a_missing_output_folder_is_the_commands_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("a.wav");
+    write_wav_mono16(&clip, &genre_clip(0, 1.0, 22050, 1), 22050).unwrap();
+    let out = dir.path().join("nonexist/x.npy");
+    let r = genre().args(["features", s(&clip), "--kind", "logmel", "--out", s(&out)]).output().unwrap();
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{err}");
+    assert!(err.contains("nonexist") && !err.contains("a.wav"), "{err}");
+}
