@@ -270,6 +270,11 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
         outcome.history.len(),
         a.out.join("model.json").display()
     );
+    let skipped = crate::sources::SKIPPED.load(std::sync::atomic::Ordering::SeqCst);
+    if skipped > 0 {
+        eprintln!("{skipped} tracks were skipped (listed above): the model was trained without them");
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

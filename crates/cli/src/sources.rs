@@ -58,8 +58,12 @@ pub fn make_split(ds: &Dataset, choice: &SplitChoice) -> Result<Split> {
     })
 }
 
+/// Tracks left out so far because their features could not be computed (reported as they
+/// happen; a command that skipped any ends with exit code 1, as predict does).
+pub static SKIPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Features for `tracks` (cached; computed in parallel with a progress bar). Failed tracks are
-/// reported and left out.
+/// reported, counted in [`SKIPPED`] and left out.
 pub fn source_for(
     ds: &Dataset,
     spec: &FeatureSpec,
@@ -83,6 +87,7 @@ pub fn source_for(
     let pb = bar(tracks.len() as u64, what, quiet);
     let (index, failures) = cache.build(ds, tracks, embedder.as_ref().map(|e| e as &dyn Embedder), || pb.inc(1));
     pb.finish_and_clear();
+    SKIPPED.fetch_add(failures.len(), std::sync::atomic::Ordering::SeqCst);
     for (i, why) in &failures {
         eprintln!("skipped {}: {why}", ds.tracks[*i].path.display());
     }

@@ -140,3 +140,43 @@ fn a_missing_output_folder_is_the_commands_fault() {
     assert_eq!(r.status.code(), Some(2), "{err}");
     assert!(err.contains("nonexist") && !err.contains("a.wav"), "{err}");
 }
+
+/// Manifests are checked line by line before any work: every problem named with its line.
+#[test]
+fn broken_manifests_are_refused_with_line_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a.wav", "b.wav", "c.wav"] {
+        write_wav_mono16(&dir.path().join(name), &genre_clip(0, 1.0, 22050, 1), 22050).unwrap();
+    }
+    let csv = dir.path().join("m.csv");
+    std::fs::write(&csv, "path,labels\na.wav,rock\nb.wav,\na.wav,jazz\nmissing.wav,pop\nc.wav,jazz\n").unwrap();
+    let out = genre().args(["train", s(&csv), "--out", s(&dir.path().join("run")), "-q"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for want in ["line 3: b.wav: no label", "line 4: a.wav is already listed on line 2", "line 5:", "missing.wav: no such file"] {
+        assert!(err.contains(want), "{want} not in:\n{err}");
+    }
+    // One class only: nothing to tell apart.
+    std::fs::write(&csv, "path,labels\na.wav,rock\nb.wav,rock\n").unwrap();
+    let out = genre().args(["train", s(&csv), "--out", s(&dir.path().join("run")), "-q"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("one class"));
+}
+
+/// Training that had to skip unreadable tracks says so and exits 1, as predict does.
+#[test]
+fn training_that_skipped_inputs_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("music");
+    genre_audio::synth::write_genre_folder(&data, 2, 4, 2.0, 22050, 4).unwrap();
+    let first_genre = std::fs::read_dir(&data).unwrap().next().unwrap().unwrap().path();
+    std::fs::write(first_genre.join("broken.wav"), wav_claiming(0)).unwrap();
+    let out = genre()
+        .args(["train", s(&data), "--model", "features", "--window", "1", "--epochs", "1", "--out", s(&dir.path().join("run")), "-q"])
+        .args(["--cache", s(&dir.path().join("cache")), "--valid-frac", "0.25", "--test-frac", "0.25"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("broken.wav") && err.contains("skipped"), "{err}");
+}

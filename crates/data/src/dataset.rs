@@ -84,14 +84,30 @@ impl Dataset {
             .map_err(|e| DataError::Invalid(format!("{}: {e}", csv_path.display())))?;
         let mut rows = Vec::new();
         let mut names = BTreeSet::new();
+        let mut seen = std::collections::HashMap::new();
+        let mut problems = Vec::new();
         for (i, rec) in rdr.records().enumerate() {
-            let rec = rec.map_err(|e| DataError::Invalid(format!("{}: row {}: {e}", csv_path.display(), i + 2)))?;
+            let line = i + 2;
+            let rec = rec.map_err(|e| DataError::Invalid(format!("{}: line {line}: {e}", csv_path.display())))?;
             let (Some(p), Some(l)) = (rec.get(0), rec.get(1)) else {
-                return Err(DataError::Invalid(format!("{}: row {}: need path,labels", csv_path.display(), i + 2)));
+                problems.push(format!("line {line}: need path,labels"));
+                continue;
             };
             let labels: Vec<String> = l.split('|').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
-            names.extend(labels.iter().cloned());
+            if labels.is_empty() {
+                problems.push(format!("line {line}: {p}: no label"));
+                continue;
+            }
             let path = base.join(p);
+            if let Some(first) = seen.insert(path.clone(), line) {
+                problems.push(format!("line {line}: {p} is already listed on line {first}"));
+                continue;
+            }
+            if !path.is_file() {
+                problems.push(format!("line {line}: {}: no such file", path.display()));
+                continue;
+            }
+            names.extend(labels.iter().cloned());
             let group = rec
                 .get(2)
                 .filter(|g| !g.is_empty())
@@ -99,8 +115,21 @@ impl Dataset {
                 .unwrap_or_else(|| path.to_string_lossy().into_owned());
             rows.push((path, labels, group));
         }
+        // Every problem at once, with its line: fixing a manifest one error per run is no fun.
+        if !problems.is_empty() {
+            let shown: Vec<String> = problems.iter().take(20).cloned().collect();
+            let more = if problems.len() > 20 { format!("\n  ... and {} more", problems.len() - 20) } else { String::new() };
+            return Err(DataError::Invalid(format!("{}:\n  {}{more}", csv_path.display(), shown.join("\n  "))));
+        }
         let classes: Vec<String> = names.into_iter().collect();
         let multi_label = rows.iter().any(|r| r.1.len() != 1);
+        if !multi_label && classes.len() < 2 {
+            return Err(DataError::Invalid(format!(
+                "{}: one class ({}) is nothing to tell apart: a genre model needs two or more",
+                csv_path.display(),
+                classes.join(", ")
+            )));
+        }
         let tracks = rows
             .into_iter()
             .map(|(path, labels, group)| Track {
