@@ -171,6 +171,19 @@ pub fn run(args: FeaturesArgs) -> Result<ExitCode> {
         Format::Csv => "csv",
         Format::Png => "png",
     };
+    // Two inputs of the same name (d1/a.wav, d2/a.wav) would write one output: refuse up front.
+    let mut outputs: std::collections::HashMap<String, &Path> = std::collections::HashMap::new();
+    for f in &files {
+        let stem = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        if let Some(other) = outputs.insert(stem.clone(), f) {
+            bail!(
+                "{} and {} would both be written to {}: give them separate --out folders",
+                other.display(),
+                f.display(),
+                args.out.join(format!("{stem}.{ext}")).display()
+            );
+        }
+    }
     let pb = bar(files.len() as u64, "features", args.quiet);
     let failures = Mutex::new(inputs.errors);
     files.par_iter().for_each(|f| {

@@ -180,3 +180,22 @@ fn training_that_skipped_inputs_exits_1() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("broken.wav") && err.contains("skipped"), "{err}");
 }
+
+/// Inputs of the same name from two folders would overwrite each other's output: refused.
+#[test]
+fn output_collisions_are_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["d1", "d2"] {
+        std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        write_wav_mono16(&dir.path().join(d).join("a.wav"), &genre_clip(0, 1.0, 22050, 1), 22050).unwrap();
+    }
+    let out = dir.path().join("out");
+    let r = genre()
+        .args(["features", s(&dir.path().join("d1")), s(&dir.path().join("d2")), "--kind", "mfcc", "--out", s(&out)])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{err}");
+    assert!(err.contains("d1") && err.contains("d2") && err.contains("a.npy"), "{err}");
+    assert!(!out.join("a.npy").exists(), "nothing written");
+}
