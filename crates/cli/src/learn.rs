@@ -204,7 +204,10 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
         // The pre-trained mid-end takes the front-end's maps as they are.
         Normalization { mean: vec![0.0], std: vec![1.0] }
     } else {
-        fit_normalization(train_src.as_ref(), matches!(a.model, Family::Features | Family::Musicnn))?
+        // musicnn's embedding leaves batch norm at unit scale: a dimension with a std far below
+        // that over the training windows is noise of a small data set, not a scale to divide by.
+        let min_std = if a.model == Family::Musicnn { 0.1 } else { 1e-6 };
+        fit_normalization(train_src.as_ref(), matches!(a.model, Family::Features | Family::Musicnn), min_std)?
     };
     eprintln!("{} training windows of {rows}x{cols}, {} validation windows", train_src.len(), valid_src.len());
 

@@ -111,8 +111,9 @@ pub struct Outcome {
 }
 
 /// Standardisation statistics of a source, one pass, bounded memory: per row (feature
-/// vectors) or global (spectrograms).
-pub fn fit_normalization(src: &dyn DataSource, per_row: bool) -> Result<Normalization> {
+/// vectors) or global (spectrograms). `min_std` floors each std: a feature that barely varies
+/// over a small training set would otherwise blow up on new data.
+pub fn fit_normalization(src: &dyn DataSource, per_row: bool, min_std: f32) -> Result<Normalization> {
     let [rows, cols] = src.shape();
     let k = if per_row { rows } else { 1 };
     let (mut s, mut s2, mut n) = (vec![0f64; k], vec![0f64; k], vec![0f64; k]);
@@ -128,7 +129,7 @@ pub fn fit_normalization(src: &dyn DataSource, per_row: bool) -> Result<Normaliz
     }
     let mean: Vec<f32> = (0..k).map(|r| (s[r] / n[r].max(1.0)) as f32).collect();
     let std: Vec<f32> = (0..k)
-        .map(|r| ((s2[r] / n[r].max(1.0) - (s[r] / n[r].max(1.0)).powi(2)).max(0.0).sqrt() as f32).max(1e-6))
+        .map(|r| ((s2[r] / n[r].max(1.0) - (s[r] / n[r].max(1.0)).powi(2)).max(0.0).sqrt() as f32).max(min_std))
         .collect();
     Ok(Normalization { mean, std })
 }
