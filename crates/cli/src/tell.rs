@@ -72,6 +72,9 @@ struct Prediction {
     /// Multi-label models: the tags whose probability reaches the model's threshold.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<String>,
+    /// Why the answer deserves little trust (silence, too short), if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<String>,
     /// The label given in a feature table, when scoring one.
     #[serde(skip_serializing_if = "Option::is_none")]
     label: Option<String>,
@@ -119,6 +122,7 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
                 tags: tags_of(card, &p),
                 probabilities: p,
                 segments: Vec::new(),
+                warning: None,
                 label: Some(ds.classes[t.labels[0]].clone()),
             });
         }
@@ -153,7 +157,12 @@ fn prediction(a: &PredictArgs, card: &ModelCard, f: &Path, p: FilePrediction) ->
     } else {
         Vec::new()
     };
+    let warning = p.windows.warning();
+    if let Some(w) = &warning {
+        eprintln!("warning: {}: {w}", f.display());
+    }
     Prediction {
+        warning,
         file: f.display().to_string(),
         genre: card.classes[argmax(&p.probs)].clone(),
         top: top_k(card, &p.probs, a.top_k),

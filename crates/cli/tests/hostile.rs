@@ -199,3 +199,22 @@ fn output_collisions_are_refused_up_front() {
     assert!(err.contains("d1") && err.contains("d2") && err.contains("a.npy"), "{err}");
     assert!(!out.join("a.npy").exists(), "nothing written");
 }
+
+/// Silence and near-empty files still get an answer, but flagged as meaningless.
+#[test]
+fn silent_and_tiny_inputs_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (silent, tiny, fine) = (dir.path().join("silent.wav"), dir.path().join("tiny.wav"), dir.path().join("fine.wav"));
+    write_wav_mono16(&silent, &vec![0.0; 5 * 22050], 22050).unwrap();
+    write_wav_mono16(&tiny, &genre_clip(0, 0.3, 22050, 1), 22050).unwrap();
+    write_wav_mono16(&fine, &genre_clip(0, 4.0, 22050, 1), 22050).unwrap();
+    let out = genre().args(["predict", s(&silent), s(&tiny), s(&fine), "--json"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warn = |i: usize| v["predictions"][i]["warning"].as_str().map(String::from);
+    assert!(warn(0).is_some_and(|w| w.contains("silent")), "{v}");
+    assert!(warn(1).is_some_and(|w| w.contains("too short")), "{v}");
+    assert_eq!(warn(2), None);
+    assert!(err.contains("silent.wav") && err.contains("tiny.wav"), "{err}");
+}

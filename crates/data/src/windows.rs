@@ -25,6 +25,8 @@ pub struct StreamSummary {
     /// Windows in the file, and how many were computed.
     pub windows: usize,
     pub computed: usize,
+    /// Largest absolute sample: 0 for digital silence.
+    pub peak: f32,
 }
 
 /// Decode `path` at the spec's rate and hand the input features of up to `batch` windows at a
@@ -49,7 +51,7 @@ pub fn stream_windows(
     // `buf` holds samples from `buf_start` on; window k starts at k * hop.
     let (mut buf, mut buf_start, mut next) = (Vec::<f32>::new(), 0usize, 0usize);
     let mut pending: Vec<(usize, usize, Vec<f32>)> = Vec::new();
-    let (mut total, mut computed) = (0usize, 0usize);
+    let (mut total, mut computed, mut peak) = (0usize, 0usize, 0f32);
     // The latest skipped window: computed at the end if it is the file's last, so that a spread
     // subset still reaches the end of the file.
     let mut last_skipped: Option<(usize, usize, Vec<f32>)> = None;
@@ -65,6 +67,7 @@ pub fn stream_windows(
     };
     while let Some(chunk) = stream.next_chunk()? {
         total += chunk.len();
+        peak = chunk.iter().fold(peak, |m, v| m.max(v.abs()));
         buf.extend_from_slice(&chunk);
         while next * hop + len <= total {
             let start = next * hop;
@@ -97,7 +100,7 @@ pub fn stream_windows(
         next = 1;
     }
     flush(&mut pending, &mut computed)?;
-    Ok(StreamSummary { samples: total, windows: next, computed })
+    Ok(StreamSummary { samples: total, windows: next, computed, peak })
 }
 
 /// Length at the output rate that the file's header states, if any.

@@ -18,6 +18,22 @@ pub struct FileWindows {
     /// evenly spread subset, see `max_windows`).
     pub duration: f64,
     pub total_windows: usize,
+    /// Largest absolute sample (0 = digital silence).
+    pub peak: f32,
+}
+
+impl FileWindows {
+    /// Why an answer for this file deserves little trust, if it does: silence, or too little
+    /// audio to hear a genre in.
+    pub fn warning(&self) -> Option<String> {
+        if self.peak < 1e-4 {
+            Some(format!("silent (peak {:.0} dBFS): the answer means nothing", 20.0 * self.peak.max(1e-10).log10()))
+        } else if self.duration < 1.0 {
+            Some(format!("only {:.2} s of audio: too short to hear a genre", self.duration))
+        } else {
+            None
+        }
+    }
 }
 
 /// Features of the windows of `path` (at most about `max_windows`, evenly spread, when given).
@@ -43,5 +59,5 @@ pub fn featurize_file(
         Ok(())
     })?;
     let times = starts.iter().map(|&s| (s as f64 / sr, (s + len).min(summary.samples) as f64 / sr)).collect();
-    Ok(FileWindows { times, x, duration: summary.samples as f64 / sr, total_windows: summary.windows })
+    Ok(FileWindows { times, x, duration: summary.samples as f64 / sr, total_windows: summary.windows, peak: summary.peak })
 }
