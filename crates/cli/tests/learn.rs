@@ -6,9 +6,8 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{genre, read_json, run_ok, s};
-use genre_audio::synth::{genre_clip, write_genre_folder, SYNTH_GENRE_NAMES};
-use genre_audio::wav::write_wav_mono16;
+use common::{genre, multi_label_manifest, read_json, run_ok, s};
+use genre_audio::synth::write_genre_folder;
 
 /// Track accuracy on both held-out sides must be well above chance (4 classes: chance 0.25).
 const MIN_TRACK_ACC: f64 = 0.75;
@@ -146,27 +145,7 @@ fn tensors(p: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
 fn multi_label_tagging_from_a_manifest() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let mut rows = vec!["path,labels,group".to_string()];
-    let tags = &SYNTH_GENRE_NAMES[..3];
-    let mut k = 0;
-    for a in 0..3 {
-        for b in a..3 {
-            for _ in 0..4 {
-                let mut clip = genre_clip(a, 2.0, 22050, 100 + k);
-                if b != a {
-                    for (x, y) in clip.iter_mut().zip(genre_clip(b, 2.0, 22050, 200 + k)) {
-                        *x = 0.5 * (*x + y);
-                    }
-                }
-                let name = format!("clip{k:03}.wav");
-                write_wav_mono16(&root.join(&name), &clip, 22050).unwrap();
-                let labels = if a == b { tags[a].to_string() } else { format!("{}|{}", tags[a], tags[b]) };
-                rows.push(format!("{name},{labels},album{}", k / 2));
-                k += 1;
-            }
-        }
-    }
-    std::fs::write(root.join("manifest.csv"), rows.join("\n")).unwrap();
+    multi_label_manifest(root, 2.0, 4);
     let out = root.join("tags");
     train(
         &root.join("manifest.csv"),

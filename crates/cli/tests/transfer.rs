@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{read_json, run_ok, s, shared};
+use common::{multi_label_manifest, read_json, run_ok, s, shared};
 use genre_audio::synth::{genre_clip, write_genre_folder};
 use genre_audio::wav::write_wav_mono16;
 use genre_report::npy::read_npy;
@@ -162,30 +162,10 @@ fn explain_finds_the_seconds_that_carry_the_genre() {
 fn musicnn_heads_learn_tags_from_a_multi_label_manifest() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let mut rows = vec!["path,labels,group".to_string()];
-    let tags = ["drone", "pulse", "chirp"];
-    let mut k = 0;
-    for a in 0..3 {
-        for b in a..3 {
-            for _ in 0..6 {
-                let mut clip = genre_clip(a, 6.0, 22050, 100 + k);
-                if b != a {
-                    for (x, y) in clip.iter_mut().zip(genre_clip(b, 6.0, 22050, 200 + k)) {
-                        *x = 0.5 * (*x + y);
-                    }
-                }
-                let name = format!("clip{k:03}.wav");
-                write_wav_mono16(&root.join(&name), &clip, 22050).unwrap();
-                let labels = if a == b { tags[a].to_string() } else { format!("{}|{}", tags[a], tags[b]) };
-                rows.push(format!("{name},{labels},album{}", k / 2));
-                k += 1;
-            }
-        }
-    }
-    std::fs::write(root.join("m.csv"), rows.join("\n")).unwrap();
+    let manifest = multi_label_manifest(root, 6.0, 6);
     let out = root.join("run");
     run_ok(&[
-        "train", s(&root.join("m.csv")), "--model", "musicnn", "--out", s(&out), "--cache", s(&root.join("cache")),
+        "train", s(&manifest), "--model", "musicnn", "--out", s(&out), "--cache", s(&root.join("cache")),
         "--epochs", "40", "--patience", "0", "--batch", "8", "--valid-frac", "0.3", "--test-frac", "0.3", "-q",
     ]);
     assert_eq!(read_json(&out.join("model.json"))["multi_label"], true);
