@@ -218,3 +218,22 @@ fn silent_and_tiny_inputs_are_flagged() {
     assert_eq!(warn(2), None);
     assert!(err.contains("silent.wav") && err.contains("tiny.wav"), "{err}");
 }
+
+/// GTZAN-57 of an hour-long file would need gigabytes: past its limit it is refused by name, and
+/// a cut of the file works.
+#[test]
+fn gtzan57_of_a_long_file_is_refused_with_the_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join("long.wav");
+    write_wav_mono16(&long, &genre_clip(2, 660.0, 22050, 1), 22050).unwrap();
+    let table = dir.path().join("t.csv");
+    let out = genre().args(["features", s(&long), "--kind", "gtzan57", "--out", s(&table), "-q"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("long.wav") && err.contains("600 s limit") && err.contains("--duration"), "{err}");
+    let out = genre()
+        .args(["features", s(&long), "--kind", "gtzan57", "--duration", "30", "--out", s(&table), "-q"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

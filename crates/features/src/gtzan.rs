@@ -39,7 +39,19 @@ pub fn gtzan57_names() -> Vec<String> {
 }
 
 /// The 57 features of a mono clip at rate `sr` (the table uses 22050 Hz), in [`gtzan57_names`] order.
+/// GTZAN-57 describes a clip: the whole signal's STFT, HPSS and tempogram are held at once
+/// (about 100 MB a minute at 22050 Hz), so longer signals are refused rather than exhausting
+/// memory. Cut long files (`--offset`/`--duration`) or use windowed features.
+pub const GTZAN57_MAX_SECS: f64 = 600.0;
+
 pub fn gtzan57(y: &[f32], sr: u32) -> Result<Vec<f64>> {
+    let secs = y.len() as f64 / sr.max(1) as f64;
+    if secs > GTZAN57_MAX_SECS {
+        return Err(crate::FeatureError::Param(format!(
+            "GTZAN-57 describes a clip: {secs:.0} s is longer than its {GTZAN57_MAX_SECS:.0} s limit \
+             (memory grows with the length); cut the file with --offset/--duration"
+        )));
+    }
     let params = StftParams::default();
     let (n_fft, hop) = (params.n_fft, params.hop);
     let s = stft(y, params)?;
