@@ -15,9 +15,12 @@ use crate::windows::stream_windows;
 use crate::{io_err, DataError, Dataset, Embedder, FeatureSpec, Result, Track};
 
 const MAGIC: &[u8; 4] = b"GNRC";
-/// Bumped whenever the features a spec produces change (2: soxr-like resampler filter).
-const VERSION: u32 = 2;
-const HEADER: usize = 20;
+/// Bumped whenever the features a spec produces change (2: soxr-like resampler filter) or the
+/// format does (3: checksum).
+const VERSION: u32 = 3;
+/// Magic, version, rows, cols, windows (u32 each), then the FNV-1a 64 of the payload: a file of
+/// the right size with damaged contents is noticed and recomputed, not learned from.
+const HEADER: usize = 28;
 
 pub struct FeatureCache {
     dir: PathBuf,
@@ -134,6 +137,7 @@ impl FeatureCache {
         let f = File::create(&tmp).map_err(io_err(&tmp))?;
         let mut out = std::io::BufWriter::new(&f);
         out.write_all(&[0u8; HEADER]).map_err(io_err(&tmp))?; // filled in once the count is known
+        let mut checksum = crate::hash::FNV_START;
         let summary = stream_windows(&track.path, &self.spec, 16, None, &mut |b| {
             let n = b.windows.len();
             let x = match embedder {
@@ -144,6 +148,7 @@ impl FeatureCache {
                 return Err(DataError::Feature { path: track.path.clone(), msg: "feature size mismatch".into() });
             }
             let bytes: Vec<u8> = x.iter().flat_map(|v| v.to_le_bytes()).collect();
+            checksum = crate::hash::fnv1a64_more(checksum, &bytes);
             out.write_all(&bytes).map_err(io_err(&tmp))
         });
         let summary = match summary {
@@ -161,6 +166,7 @@ impl FeatureCache {
         for v in [VERSION, rows as u32, cols as u32, summary.computed as u32] {
             header.extend_from_slice(&v.to_le_bytes());
         }
+        header.extend_from_slice(&checksum.to_le_bytes());
         f.write_all_at(&header, 0).map_err(io_err(&tmp))?;
         std::fs::rename(&tmp, file).map_err(io_err(file))?;
         Ok(summary.computed)
@@ -175,12 +181,25 @@ fn read_header(path: &Path, shape: [usize; 2]) -> std::io::Result<usize> {
     let word = |k: usize| u32::from_le_bytes([h[4 + 4 * k], h[5 + 4 * k], h[6 + 4 * k], h[7 + 4 * k]]) as usize;
     let n = word(3);
     let ok = &h[..4] == MAGIC && word(0) == VERSION as usize && [word(1), word(2)] == shape;
-    let complete = f.metadata()?.len() as usize == HEADER + n * shape[0] * shape[1] * 4;
-    if ok && complete {
-        Ok(n)
-    } else {
-        Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "stale or partial cache file"))
+    let len = HEADER + n * shape[0] * shape[1] * 4;
+    let complete = f.metadata()?.len() as usize == len;
+    let bad = |why: &str| Err(std::io::Error::new(std::io::ErrorKind::InvalidData, why.to_string()));
+    if !(ok && complete) {
+        return bad("stale or partial cache file");
     }
+    // The payload hashes to the stored checksum (read once per build, sequentially).
+    let stored = u64::from_le_bytes(h[20..28].try_into().expect("8 bytes"));
+    let (mut hash, mut at, mut buf) = (crate::hash::FNV_START, HEADER, vec![0u8; 1 << 20]);
+    while at < len {
+        let k = (len - at).min(buf.len());
+        f.read_exact_at(&mut buf[..k], at as u64)?;
+        hash = crate::hash::fnv1a64_more(hash, &buf[..k]);
+        at += k;
+    }
+    if hash != stored {
+        return bad("damaged cache file (checksum)");
+    }
+    Ok(n)
 }
 
 impl CacheIndex {

@@ -32,6 +32,20 @@ fn cache_is_reused_keyed_by_parameters_and_reports_bad_files() {
     assert_eq!(w, w2);
     assert_eq!(files_before, std::fs::read_dir(cache.dir()).unwrap().count());
 
+    // A cache file damaged in place (same size) is noticed by its checksum and recomputed.
+    let victim = std::fs::read_dir(cache.dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "f32"))
+        .unwrap();
+    let mut bytes = std::fs::read(&victim).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x40;
+    std::fs::write(&victim, &bytes).unwrap();
+    let (_, failures) = cache.build(&ds, &all, None, || {});
+    assert_eq!(failures.len(), 1, "only the broken audio fails");
+    assert_ne!(std::fs::read(&victim).unwrap(), bytes, "the damaged file was recomputed");
+
     // Another parameter, another cache folder.
     let mut other = spec.clone();
     other.n_mels = 64;
