@@ -154,7 +154,7 @@ pub fn run(args: FeaturesArgs) -> Result<ExitCode> {
         bail!("--out {}: {} is not a folder that exists", args.out.display(), out_dir.display());
     }
     if single_out && files.len() == 1 {
-        return Ok(match array_to_file(&args, &files[0], &args.out) {
+        return Ok(match write_atomically(&args.out, |tmp| array_to_file(&args, &files[0], tmp)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("failed: {e:#}");
@@ -189,7 +189,7 @@ pub fn run(args: FeaturesArgs) -> Result<ExitCode> {
     files.par_iter().for_each(|f| {
         let stem = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let out = args.out.join(format!("{stem}.{ext}"));
-        if let Err(e) = array_to_file(&args, f, &out) {
+        if let Err(e) = write_atomically(&out, |tmp| array_to_file(&args, f, tmp)) {
             failures.lock().unwrap().push(format!("{e:#}"));
         }
         pb.inc(1);
@@ -197,6 +197,22 @@ pub fn run(args: FeaturesArgs) -> Result<ExitCode> {
     pb.finish_and_clear();
     let failures = failures.into_inner().unwrap();
     Ok(report_failures(&failures, files.len() + failures.len()))
+}
+
+/// Write through a temporary file beside `out`, renamed into place only when complete: a failed
+/// or interrupted run leaves no half-written output (and an older output stays whole).
+fn write_atomically(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = out.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    // The extension stays last: it chooses the format.
+    let tmp = out.with_file_name(format!(".{name}.tmp{}{ext}", std::process::id()));
+    match write(&tmp) {
+        Ok(()) => std::fs::rename(&tmp, out).with_context(|| out.display().to_string()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
 }
 
 fn array_to_file(args: &FeaturesArgs, input: &Path, out: &Path) -> Result<()> {

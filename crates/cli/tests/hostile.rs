@@ -237,3 +237,19 @@ fn gtzan57_of_a_long_file_is_refused_with_the_way_out() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A failed run leaves no half-written output; a good one leaves exactly its output.
+#[test]
+fn failed_outputs_leave_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let (good, bad) = (dir.path().join("good.wav"), dir.path().join("bad.wav"));
+    write_wav_mono16(&good, &genre_clip(0, 2.0, 22050, 1), 22050).unwrap();
+    std::fs::write(&bad, wav_claiming(0)).unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let r = genre().args(["features", s(&good), s(&bad), "--kind", "logmel", "--out", s(&out), "-q"]).output().unwrap();
+    assert_eq!(r.status.code(), Some(1));
+    let names: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, vec!["good.npy".to_string()], "no temporary or partial files");
+}
