@@ -54,7 +54,7 @@ impl ModelCard {
     fn check(&self) -> Result<()> {
         let bad = |field: &str, why: String| Err(ModelError::Invalid(format!("model card: {field}: {why}")));
         let a = &self.arch;
-        if a.rows == 0 || a.cols == 0 || a.rows * a.cols > 4 << 20 || a.n_classes == 0 || a.n_classes > 100_000 {
+        if a.rows == 0 || a.cols == 0 || a.rows * a.cols > 1 << 19 || a.n_classes == 0 || a.n_classes > 100_000 {
             return bad("arch", format!("impossible shape {}x{} with {} classes", a.rows, a.cols, a.n_classes));
         }
         let n = &self.normalization;

@@ -55,7 +55,8 @@ pub fn read_npy(path: &Path) -> std::io::Result<(Vec<usize>, Vec<f32>)> {
         return Err(bad("not a .npy file"));
     }
     let hlen = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    let dict = std::str::from_utf8(&bytes[10..10 + hlen]).map_err(|_| bad("bad header"))?;
+    let dict = bytes.get(10..10 + hlen).ok_or_else(|| bad("header longer than the file"))?;
+    let dict = std::str::from_utf8(dict).map_err(|_| bad("bad header"))?;
     if !dict.contains("'<f4'") {
         return Err(bad("only little-endian f32 arrays are supported"));
     }
@@ -68,7 +69,8 @@ pub fn read_npy(path: &Path) -> std::io::Result<(Vec<usize>, Vec<f32>)> {
         .collect::<Result<_, _>>()?;
     let data: Vec<f32> =
         bytes[10 + hlen..].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-    if data.len() != shape.iter().product::<usize>() {
+    // The shape is the file's claim: checked against the data actually there, overflow included.
+    if Some(data.len()) != shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) {
         return Err(bad("data length does not match shape"));
     }
     if fortran && shape.len() == 2 {
