@@ -121,8 +121,10 @@ impl Decoder {
             check_header(path, &SourceInfo { sample_rate: rate, channels, n_frames: None, codec: String::new() })?;
         }
         // Any other panic of the third-party decoder on hostile bytes becomes this file's error.
-        let (info, codec) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| CodecStream::open(path, file)))
-            .map_err(|_| AudioError::Corrupt { path: path.into(), detail: "the decoder rejected the stream".into() })??;
+        let (info, codec) =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| CodecStream::open(path, file))).map_err(
+                |_| AudioError::Corrupt { path: path.into(), detail: "the decoder rejected the stream".into() },
+            )??;
         check_header(path, &info)?;
         Ok(Self { path: path.into(), info, backend: Backend::Codec(Box::new(codec)) })
     }

@@ -26,7 +26,8 @@ fn wav(rate: u32, channels: u16, frames: usize) -> Vec<u8> {
 #[test]
 fn absurd_sample_rates_and_channel_counts_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, rate, ch) in [("rate0.wav", 0, 1), ("rate1.wav", 1, 1), ("ratemax.wav", u32::MAX, 1), ("ch0.wav", 22050, 0)]
+    for (name, rate, ch) in
+        [("rate0.wav", 0, 1), ("rate1.wav", 1, 1), ("ratemax.wav", u32::MAX, 1), ("ch0.wav", 22050, 0)]
     {
         let p = dir.path().join(name);
         std::fs::write(&p, wav(rate, ch, 4000)).unwrap();

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use genre_pipeline::explain::{explain_picture, first_layer_maps, CELLS_PER_SEC};
-use genre_report::explain::maps_png;
 use genre_pipeline::Predictor;
+use genre_report::explain::maps_png;
 use serde_json::json;
 
 /// Examples:

@@ -148,7 +148,8 @@ pub fn run(args: FeaturesArgs) -> Result<ExitCode> {
     }
     let single_out = ["npy", "csv", "png"].iter().any(|e| args.out.extension().is_some_and(|x| x == *e));
     // A bad output path is the command's fault, not the inputs': refuse it before any work.
-    let out_dir = if single_out { args.out.parent().map(Path::to_path_buf).unwrap_or_default() } else { args.out.clone() };
+    let out_dir =
+        if single_out { args.out.parent().map(Path::to_path_buf).unwrap_or_default() } else { args.out.clone() };
     let missing = if single_out { !out_dir.as_os_str().is_empty() && !out_dir.is_dir() } else { out_dir.is_file() };
     if missing {
         bail!("--out {}: {} is not a folder that exists", args.out.display(), out_dir.display());

@@ -5,14 +5,14 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use genre_data::spec::MUSICNN_WINDOW_SECS;
 use genre_data::{Dataset, FeatureKind, FeatureSpec};
 use genre_model::arch::{ArchConfig, Family};
 use genre_model::card::{ModelCard, Normalization, CARD_FORMAT};
-use genre_model::{device, Net};
 use genre_model::musicnn::{Layer, Variant};
-use genre_data::spec::MUSICNN_WINDOW_SECS;
-use genre_pipeline::embed::{musicnn_spec, Output};
 use genre_model::train::{fit_normalization, train, Event, TrainOptions};
+use genre_model::{device, Net};
+use genre_pipeline::embed::{musicnn_spec, Output};
 use genre_report::chart::line_chart;
 use serde_json::json;
 
@@ -214,26 +214,35 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
     let pb = bar(opts.epochs as u64, "epochs", a.quiet);
     let out = a.out.clone();
     let init = finetune_init(&a, &arch, &ds.classes)?;
-    let outcome = train(&arch, &opts, train_src.as_ref(), valid_src.as_ref(), &norm, &a.out, init, &mut |ev| match ev {
-        Event::Resumed { epochs_done } => {
-            pb.set_position(epochs_done as u64);
-            say(&pb, format!("resumed after epoch {epochs_done}"));
-        }
-        Event::Batch { epoch, batch, batches, loss, acc } => {
-            pb.set_message(format!("e{epoch} {batch}/{batches} loss {loss:.3} acc {acc:.3}"))
-        }
-        Event::Epoch { history } => {
-            let r = history.last().expect("epoch recorded");
-            pb.set_position(r.epoch as u64);
-            say(&pb, format!(
+    let outcome = train(
+        &arch,
+        &opts,
+        train_src.as_ref(),
+        valid_src.as_ref(),
+        &norm,
+        &a.out,
+        init,
+        &mut |ev| match ev {
+            Event::Resumed { epochs_done } => {
+                pb.set_position(epochs_done as u64);
+                say(&pb, format!("resumed after epoch {epochs_done}"));
+            }
+            Event::Batch { epoch, batch, batches, loss, acc } => {
+                pb.set_message(format!("e{epoch} {batch}/{batches} loss {loss:.3} acc {acc:.3}"))
+            }
+            Event::Epoch { history } => {
+                let r = history.last().expect("epoch recorded");
+                pb.set_position(r.epoch as u64);
+                say(&pb, format!(
                 "epoch {:>3}  loss {:.4}  acc {:.3}  | valid loss {:.4}  segment acc {:.3}  track acc {:.3}  ({}, {:.1}s)",
                 r.epoch, r.train_loss, r.train_acc, r.valid_loss, r.valid_segment_acc, r.valid_track_acc, split.kind, r.seconds
             ));
-            if let Err(e) = write_history(&out, history) {
-                say(&pb, format!("warning: metrics not written: {e:#}"));
+                if let Err(e) = write_history(&out, history) {
+                    say(&pb, format!("warning: metrics not written: {e:#}"));
+                }
             }
-        }
-    })?;
+        },
+    )?;
     pb.finish_and_clear();
 
     // Judge the chosen epoch on validation (and test when the split has one).

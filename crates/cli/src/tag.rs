@@ -130,7 +130,10 @@ fn taggram_png(out: &std::path::Path, t: &Tagged, labels: &[&str]) -> Result<()>
 
 fn print(a: &TagArgs, labels: &[&str], tagged: Vec<Tagged>) -> Result<()> {
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "model": a.model, "tags": labels, "files": tagged }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "model": a.model, "tags": labels, "files": tagged }))?
+        );
         return Ok(());
     }
     if a.csv {

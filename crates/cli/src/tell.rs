@@ -113,7 +113,8 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
         if model.members.len() > 1 {
             anyhow::bail!("--features scores a feature table with one model, not an ensemble");
         }
-        let probs = model.members[0].0.classify(ds.tracks.iter().map(|t| t.features.clone().unwrap_or_default()).collect())?;
+        let probs =
+            model.members[0].0.classify(ds.tracks.iter().map(|t| t.features.clone().unwrap_or_default()).collect())?;
         for (t, p) in ds.tracks.iter().zip(probs) {
             preds.push(Prediction {
                 file: t.path.display().to_string(),

@@ -45,10 +45,12 @@ fn bad_headers_and_link_loops_cost_only_themselves() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let answered: Vec<&str> = v["predictions"].as_array().unwrap().iter().map(|p| p["file"].as_str().unwrap()).collect();
+    let answered: Vec<&str> =
+        v["predictions"].as_array().unwrap().iter().map(|p| p["file"].as_str().unwrap()).collect();
     assert_eq!(answered.len(), 1, "the good file, once: {answered:?}");
     assert!(answered[0].ends_with("good.wav"));
-    for (name, cause) in [("rate0.wav", "sample rate 0 Hz"), ("rate1.wav", "sample rate 1 Hz"), ("ratemax.wav", "4294967295")]
+    for (name, cause) in
+        [("rate0.wav", "sample rate 0 Hz"), ("rate1.wav", "sample rate 1 Hz"), ("ratemax.wav", "4294967295")]
     {
         assert!(err.lines().any(|l| l.contains(name) && l.contains(cause)), "{name} not reported:\n{err}");
     }
@@ -65,7 +67,8 @@ fn broken_model_cards_are_refused_with_the_field() {
     let clip = dir.path().join("a.wav");
     write_wav_mono16(&clip, &genre_clip(0, 2.0, 22050, 1), 22050).unwrap();
     let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/gtzan57");
-    let card: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(base.join("model.json")).unwrap()).unwrap();
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(base.join("model.json")).unwrap()).unwrap();
     let cases: [(&str, &str, serde_json::Value); 5] = [
         ("/normalization/std", "normalization.std", serde_json::json!([0.0])),
         ("/normalization/mean", "normalization", serde_json::json!([1.0, 2.0])),
@@ -123,7 +126,21 @@ fn eval_recognises_the_same_data_under_another_path() {
         let out = genre().current_dir(dir.path()).args(args).output().unwrap();
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     };
-    run(&["train", "./syn", "--model", "features", "--out", "run", "--epochs", "2", "--valid-frac", "0.25", "--test-frac", "0.25", "-q"]);
+    run(&[
+        "train",
+        "./syn",
+        "--model",
+        "features",
+        "--out",
+        "run",
+        "--epochs",
+        "2",
+        "--valid-frac",
+        "0.25",
+        "--test-frac",
+        "0.25",
+        "-q",
+    ]);
     let abs = dir.path().join("syn");
     run(&["eval", "run", s(&abs), "--part", "valid", "-q"]);
 }
@@ -153,7 +170,9 @@ fn broken_manifests_are_refused_with_line_numbers() {
     let out = genre().args(["train", s(&csv), "--out", s(&dir.path().join("run")), "-q"]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    for want in ["line 3: b.wav: no label", "line 4: a.wav is already listed on line 2", "line 5:", "missing.wav: no such file"] {
+    for want in
+        ["line 3: b.wav: no label", "line 4: a.wav is already listed on line 2", "line 5:", "missing.wav: no such file"]
+    {
         assert!(err.contains(want), "{want} not in:\n{err}");
     }
     // One class only: nothing to tell apart.
@@ -172,7 +191,19 @@ fn training_that_skipped_inputs_exits_1() {
     let first_genre = std::fs::read_dir(&data).unwrap().next().unwrap().unwrap().path();
     std::fs::write(first_genre.join("broken.wav"), wav_claiming(0)).unwrap();
     let out = genre()
-        .args(["train", s(&data), "--model", "features", "--window", "1", "--epochs", "1", "--out", s(&dir.path().join("run")), "-q"])
+        .args([
+            "train",
+            s(&data),
+            "--model",
+            "features",
+            "--window",
+            "1",
+            "--epochs",
+            "1",
+            "--out",
+            s(&dir.path().join("run")),
+            "-q",
+        ])
         .args(["--cache", s(&dir.path().join("cache")), "--valid-frac", "0.25", "--test-frac", "0.25"])
         .output()
         .unwrap();
@@ -204,7 +235,8 @@ fn output_collisions_are_refused_up_front() {
 #[test]
 fn silent_and_tiny_inputs_are_flagged() {
     let dir = tempfile::tempdir().unwrap();
-    let (silent, tiny, fine) = (dir.path().join("silent.wav"), dir.path().join("tiny.wav"), dir.path().join("fine.wav"));
+    let (silent, tiny, fine) =
+        (dir.path().join("silent.wav"), dir.path().join("tiny.wav"), dir.path().join("fine.wav"));
     write_wav_mono16(&silent, &vec![0.0; 5 * 22050], 22050).unwrap();
     write_wav_mono16(&tiny, &genre_clip(0, 0.3, 22050, 1), 22050).unwrap();
     write_wav_mono16(&fine, &genre_clip(0, 4.0, 22050, 1), 22050).unwrap();

@@ -72,7 +72,8 @@ fn musicnn_heads_learn_synthetic_genres_and_finetune_moves_the_backbone() {
     assert!(names.iter().all(|n| !n.contains("midend")), "{names:?}");
 
     let ft = dir.path().join("ft");
-    let mut args = vec!["train", s(&data), "--model", "musicnn", "--finetune", "--out", s(&ft), "--cache", s(&cache), "-q"];
+    let mut args =
+        vec!["train", s(&data), "--model", "musicnn", "--finetune", "--out", s(&ft), "--cache", s(&cache), "-q"];
     args.extend_from_slice(&split);
     args.extend_from_slice(&["--epochs", "3", "--lr", "1e-3"]);
     run_ok(&args);
@@ -165,8 +166,25 @@ fn musicnn_heads_learn_tags_from_a_multi_label_manifest() {
     let manifest = multi_label_manifest(root, 6.0, 6);
     let out = root.join("run");
     run_ok(&[
-        "train", s(&manifest), "--model", "musicnn", "--out", s(&out), "--cache", s(&root.join("cache")),
-        "--epochs", "40", "--patience", "0", "--batch", "8", "--valid-frac", "0.3", "--test-frac", "0.3", "-q",
+        "train",
+        s(&manifest),
+        "--model",
+        "musicnn",
+        "--out",
+        s(&out),
+        "--cache",
+        s(&root.join("cache")),
+        "--epochs",
+        "40",
+        "--patience",
+        "0",
+        "--batch",
+        "8",
+        "--valid-frac",
+        "0.3",
+        "--test-frac",
+        "0.3",
+        "-q",
     ]);
     assert_eq!(read_json(&out.join("model.json"))["multi_label"], true);
     let report = read_json(&out.join("eval_valid.json"));

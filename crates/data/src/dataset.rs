@@ -118,7 +118,8 @@ impl Dataset {
         // Every problem at once, with its line: fixing a manifest one error per run is no fun.
         if !problems.is_empty() {
             let shown: Vec<String> = problems.iter().take(20).cloned().collect();
-            let more = if problems.len() > 20 { format!("\n  ... and {} more", problems.len() - 20) } else { String::new() };
+            let more =
+                if problems.len() > 20 { format!("\n  ... and {} more", problems.len() - 20) } else { String::new() };
             return Err(DataError::Invalid(format!("{}:\n  {}{more}", csv_path.display(), shown.join("\n  "))));
         }
         let classes: Vec<String> = names.into_iter().collect();

@@ -59,8 +59,11 @@ pub fn stream_windows(
         if pending.is_empty() {
             return Ok(());
         }
-        let feats: Vec<Vec<f32>> =
-            pending.par_iter().map(|(_, _, w)| spec.extract(w)).collect::<std::result::Result<_, _>>().map_err(feature_err)?;
+        let feats: Vec<Vec<f32>> = pending
+            .par_iter()
+            .map(|(_, _, w)| spec.extract(w))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(feature_err)?;
         *computed += pending.len();
         let windows = pending.drain(..).map(|(k, s, _)| (k, s)).collect();
         on_batch(WindowBatch { windows, x: feats.concat() })

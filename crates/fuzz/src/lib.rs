@@ -142,7 +142,9 @@ mod seeds {
     pub fn wav() -> Vec<Vec<u8>> {
         [(0, 8000), (1, 22050), (3, 44100)]
             .into_iter()
-            .map(|(g, sr)| file(|p| genre_audio::wav::write_wav_mono16(p, &genre_clip(g, 0.3, sr, 1), sr).expect("wav")))
+            .map(|(g, sr)| {
+                file(|p| genre_audio::wav::write_wav_mono16(p, &genre_clip(g, 0.3, sr, 1), sr).expect("wav"))
+            })
             .collect()
     }
 
@@ -159,10 +161,7 @@ mod seeds {
     }
 
     pub fn manifest() -> Vec<Vec<u8>> {
-        vec![
-            b"path,labels,group\na.wav,rock,x\nb.wav,jazz|rock,y\n".to_vec(),
-            b"path,labels\na.wav,pop\n".to_vec(),
-        ]
+        vec![b"path,labels,group\na.wav,rock,x\nb.wav,jazz|rock,y\n".to_vec(), b"path,labels\na.wav,pop\n".to_vec()]
     }
 
     pub fn table() -> Vec<Vec<u8>> {
@@ -171,7 +170,10 @@ mod seeds {
 
     pub fn card() -> Vec<Vec<u8>> {
         let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
-        ["gtzan57", "musicnn-head"].iter().filter_map(|m| std::fs::read(models.join(m).join("model.json")).ok()).collect()
+        ["gtzan57", "musicnn-head"]
+            .iter()
+            .filter_map(|m| std::fs::read(models.join(m).join("model.json")).ok())
+            .collect()
     }
 
     pub fn npy() -> Vec<Vec<u8>> {

@@ -4,7 +4,11 @@
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let get = |flag: &str, default: u64| {
-        args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     };
     let which = args.first().filter(|a| !a.starts_with("--")).cloned().unwrap_or_else(|| "all".into());
     let (secs, seed) = (get("--seconds", 60), get("--seed", 1));
@@ -12,10 +16,20 @@ fn main() {
     std::panic::set_hook(Box::new(|_| {}));
     let mut bad = false;
     for t in genre_fuzz::targets().iter().filter(|t| which == "all" || t.name == which) {
-        let r = genre_fuzz::fuzz(t, seed, std::time::Duration::from_secs(secs), u64::MAX, std::time::Duration::from_secs(5));
+        let r = genre_fuzz::fuzz(
+            t,
+            seed,
+            std::time::Duration::from_secs(secs),
+            u64::MAX,
+            std::time::Duration::from_secs(5),
+        );
         let rss = std::fs::read_to_string("/proc/self/status")
             .ok()
-            .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string()))
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM"))
+                    .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string())
+            })
             .unwrap_or_default();
         println!(
             "{:<14} {:>8} inputs in {secs} s, {} panics, {} over 5 s (slowest {:.2} s), peak RSS so far {} MB",

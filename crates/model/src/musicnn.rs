@@ -89,20 +89,109 @@ impl Variant {
 }
 
 pub const MSD_LABELS: [&str; 50] = [
-    "rock", "pop", "alternative", "indie", "electronic", "female vocalists", "dance", "00s", "alternative rock",
-    "jazz", "beautiful", "metal", "chillout", "male vocalists", "classic rock", "soul", "indie rock", "Mellow",
-    "electronica", "80s", "folk", "90s", "chill", "instrumental", "punk", "oldies", "blues", "hard rock", "ambient",
-    "acoustic", "experimental", "female vocalist", "guitar", "Hip-Hop", "70s", "party", "country", "easy listening",
-    "sexy", "catchy", "funk", "electro", "heavy metal", "Progressive rock", "60s", "rnb", "indie pop", "sad", "House",
+    "rock",
+    "pop",
+    "alternative",
+    "indie",
+    "electronic",
+    "female vocalists",
+    "dance",
+    "00s",
+    "alternative rock",
+    "jazz",
+    "beautiful",
+    "metal",
+    "chillout",
+    "male vocalists",
+    "classic rock",
+    "soul",
+    "indie rock",
+    "Mellow",
+    "electronica",
+    "80s",
+    "folk",
+    "90s",
+    "chill",
+    "instrumental",
+    "punk",
+    "oldies",
+    "blues",
+    "hard rock",
+    "ambient",
+    "acoustic",
+    "experimental",
+    "female vocalist",
+    "guitar",
+    "Hip-Hop",
+    "70s",
+    "party",
+    "country",
+    "easy listening",
+    "sexy",
+    "catchy",
+    "funk",
+    "electro",
+    "heavy metal",
+    "Progressive rock",
+    "60s",
+    "rnb",
+    "indie pop",
+    "sad",
+    "House",
     "happy",
 ];
 
 pub const MTT_LABELS: [&str; 50] = [
-    "guitar", "classical", "slow", "techno", "strings", "drums", "electronic", "rock", "fast", "piano", "ambient",
-    "beat", "violin", "vocal", "synth", "female", "indian", "opera", "male", "singing", "vocals", "no vocals",
-    "harpsichord", "loud", "quiet", "flute", "woman", "male vocal", "no vocal", "pop", "soft", "sitar", "solo", "man",
-    "classic", "choir", "voice", "new age", "dance", "male voice", "female vocal", "beats", "harp", "cello",
-    "no voice", "weird", "country", "metal", "female voice", "choral",
+    "guitar",
+    "classical",
+    "slow",
+    "techno",
+    "strings",
+    "drums",
+    "electronic",
+    "rock",
+    "fast",
+    "piano",
+    "ambient",
+    "beat",
+    "violin",
+    "vocal",
+    "synth",
+    "female",
+    "indian",
+    "opera",
+    "male",
+    "singing",
+    "vocals",
+    "no vocals",
+    "harpsichord",
+    "loud",
+    "quiet",
+    "flute",
+    "woman",
+    "male vocal",
+    "no vocal",
+    "pop",
+    "soft",
+    "sitar",
+    "solo",
+    "man",
+    "classic",
+    "choir",
+    "voice",
+    "new age",
+    "dance",
+    "male voice",
+    "female vocal",
+    "beats",
+    "harp",
+    "cello",
+    "no voice",
+    "weird",
+    "country",
+    "metal",
+    "female voice",
+    "choral",
 ];
 
 /// Which activation to return as an embedding.
@@ -252,7 +341,7 @@ impl Frontend {
         let (scale, shift) = bn_affine(&self.input_bn);
         // (time, mel) as the image's (height, width), as the TensorFlow graph has it.
         let x = to_vec(x.swap_dims(1, 2)); // [B, T, mels]
-        // Items in parallel (each item's products are too small to keep several cores busy).
+                                           // Items in parallel (each item's products are too small to keep several cores busy).
         let items: Vec<Vec<f32>> = x
             .par_chunks(t * m)
             .map(|item| {
@@ -371,7 +460,11 @@ pub struct Activations {
 impl Musicnn {
     /// The structure with untrained weights (filled by [`Musicnn::pretrained`] or a load).
     pub fn new(d: &Device) -> Self {
-        Self { frontend: Frontend::new(d), backend: Backend::new(d), tags: LinearConfig::new(EMBEDDING_DIM, 50).init(d) }
+        Self {
+            frontend: Frontend::new(d),
+            backend: Backend::new(d),
+            tags: LinearConfig::new(EMBEDDING_DIM, 50).init(d),
+        }
     }
 
     /// The embedded pre-trained weights.

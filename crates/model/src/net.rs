@@ -136,15 +136,13 @@ impl Net {
 /// Refuse weights that could only produce NaN answers: a safetensors file whose f32 tensors hold
 /// a NaN or an infinity is rejected before it is loaded, naming the tensor.
 pub fn check_finite(bytes: &[u8]) -> std::result::Result<(), String> {
-    let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| format!("not a valid model file (safetensors): {e}"))?;
+    let st = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| format!("not a valid model file (safetensors): {e}"))?;
     for (name, view) in st.tensors() {
         if view.dtype() != safetensors::Dtype::F32 {
             continue;
         }
-        let bad = view
-            .data()
-            .chunks_exact(4)
-            .position(|b| !f32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_finite());
+        let bad = view.data().chunks_exact(4).position(|b| !f32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_finite());
         if let Some(i) = bad {
             return Err(format!("tensor '{name}' holds a non-finite value at element {i}"));
         }

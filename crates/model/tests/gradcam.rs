@@ -1,9 +1,9 @@
 //! Grad-CAM's gradients against finite differences, through real model heads (eval mode).
 
+use burn::module::Module;
 use burn::prelude::*;
 use genre_model::arch::{ArchConfig, Family};
 use genre_model::gradcam::{feature_gradient, grad_cam};
-use burn::module::Module;
 use genre_model::{device, Net};
 
 fn vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
@@ -13,7 +13,8 @@ fn vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 #[test]
 fn cam_gradients_match_finite_differences() {
     let d = device::base();
-    for (family, seed) in [Family::Cnn, Family::Resnet, Family::Crnn].into_iter().flat_map(|f| [(f, 1), (f, 2), (f, 3)]) {
+    for (family, seed) in [Family::Cnn, Family::Resnet, Family::Crnn].into_iter().flat_map(|f| [(f, 1), (f, 2), (f, 3)])
+    {
         d.seed(seed);
         let net = Net::new(&ArchConfig::new(family, 32, 48, 4), &d).valid(); // eval mode: no dropout
         let x: Vec<f32> = (0..2 * 32 * 48).map(|i| ((i * 7919) % 113) as f32 / 56.0 - 1.0).collect();

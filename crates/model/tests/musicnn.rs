@@ -111,7 +111,10 @@ fn truncated_or_mismatched_weights_are_refused_with_the_reason() {
     let mut tensors: Vec<(String, safetensors::tensor::TensorView)> =
         st.tensors().into_iter().filter(|(n, _)| n != "tags.weight").collect();
     let data = vec![0u8; 4 * 10];
-    tensors.push(("tags.kernel".into(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![10], &data).unwrap()));
+    tensors.push((
+        "tags.kernel".into(),
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![10], &data).unwrap(),
+    ));
     let bytes = safetensors::serialize(tensors, &None).unwrap();
     let err = Musicnn::load_bytes(&bytes, &d, "other.safetensors").unwrap_err().to_string();
     assert!(err.contains("tags.weight") && err.contains("tags.kernel"), "{err}");
@@ -119,8 +122,13 @@ fn truncated_or_mismatched_weights_are_refused_with_the_reason() {
     let mut tensors: Vec<(String, safetensors::tensor::TensorView)> = st.tensors();
     let nan = [f32::NAN.to_le_bytes(); 50].concat();
     tensors.retain(|(n, _)| n != "tags.bias");
-    tensors.push(("tags.bias".into(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![50], &nan).unwrap()));
-    let err = Musicnn::load_bytes(&safetensors::serialize(tensors, &None).unwrap(), &d, "nan.safetensors").unwrap_err().to_string();
+    tensors.push((
+        "tags.bias".into(),
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![50], &nan).unwrap(),
+    ));
+    let err = Musicnn::load_bytes(&safetensors::serialize(tensors, &None).unwrap(), &d, "nan.safetensors")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("tags.bias") && err.contains("non-finite"), "{err}");
 }
 

@@ -88,7 +88,9 @@ impl Classifier {
 
     pub fn builtin(which: Builtin) -> Result<Self> {
         let (card, weights) = which.files().ok_or_else(|| {
-            PipelineError::Invalid(format!("this build has no built-in {which:?} model (models/ was missing at build time): pass --model RUN_DIR"))
+            PipelineError::Invalid(format!(
+                "this build has no built-in {which:?} model (models/ was missing at build time): pass --model RUN_DIR"
+            ))
         })?;
         let card = ModelCard::from_json(card)?;
         let net = Net::load_bytes(&card.arch, weights, &device::base())?;

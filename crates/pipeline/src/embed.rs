@@ -34,7 +34,9 @@ impl Output {
     fn name(self) -> String {
         match self {
             Output::Frontend => "frontend".into(),
-            Output::Layer(l) => serde_json::to_value(l).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            Output::Layer(l) => {
+                serde_json::to_value(l).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+            }
         }
     }
     fn shape(self) -> [usize; 2] {
@@ -69,8 +71,12 @@ impl MusicnnEmbedder {
     pub fn for_spec(spec: &FeatureSpec) -> Result<Option<Self>> {
         let Some(e) = &spec.embedding else { return Ok(None) };
         let bad = |why: &str| PipelineError::Invalid(format!("embedding {}/{}: {why}", e.network, e.layer));
-        let variant: Variant =
-            e.network.strip_prefix("musicnn-").ok_or_else(|| bad("unknown network"))?.parse().map_err(|m: String| bad(&m))?;
+        let variant: Variant = e
+            .network
+            .strip_prefix("musicnn-")
+            .ok_or_else(|| bad("unknown network"))?
+            .parse()
+            .map_err(|m: String| bad(&m))?;
         let output: Output = e.layer.parse().map_err(|m: String| bad(&m))?;
         if spec.kind != FeatureKind::Musicnn || spec.input_shape() != [N_MELS, FRAMES] || output.shape() != e.shape {
             return Err(bad("does not fit musicnn's input or output shapes"));

@@ -34,8 +34,9 @@ impl Predictor {
     pub fn load(path: Option<&Path>) -> Result<Self> {
         match path {
             None => {
-                let spec = Builtin::default_ensemble()
-                    .ok_or_else(|| PipelineError::Invalid("this build has no built-in default model: pass --model RUN_DIR".into()))?;
+                let spec = Builtin::default_ensemble().ok_or_else(|| {
+                    PipelineError::Invalid("this build has no built-in default model: pass --model RUN_DIR".into())
+                })?;
                 Self::from_spec(spec, "<built-in default>", |m| {
                     let name = Path::new(m).file_name().and_then(|n| n.to_str()).unwrap_or(m);
                     Classifier::builtin(Builtin::from_name(name).ok_or_else(|| {
@@ -73,7 +74,9 @@ impl Predictor {
             members.push((c, m.weight / total));
         }
         let first = &members[0].0.card;
-        if let Some((c, _)) = members.iter().find(|(c, _)| c.card.classes != first.classes || c.card.multi_label != first.multi_label) {
+        if let Some((c, _)) =
+            members.iter().find(|(c, _)| c.card.classes != first.classes || c.card.multi_label != first.multi_label)
+        {
             return Err(bad(format!("members disagree on the classes: {:?} vs {:?}", first.classes, c.card.classes)));
         }
         Ok(Self { members })
@@ -86,7 +89,12 @@ impl Predictor {
 
     /// Grad-CAM of the first member (the others have no map to look at), explaining the
     /// ensemble's answer unless a class is given.
-    pub fn explain_file(&self, path: &Path, class: Option<usize>, max_windows: Option<usize>) -> Result<crate::Explanation> {
+    pub fn explain_file(
+        &self,
+        path: &Path,
+        class: Option<usize>,
+        max_windows: Option<usize>,
+    ) -> Result<crate::Explanation> {
         let (first, w0) = &self.members[0];
         let mut others = vec![0f32; first.card.classes.len()];
         for (c, w) in &self.members[1..] {

@@ -12,9 +12,9 @@ use std::path::Path;
 
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
+use genre_model::arch::Family;
 use genre_model::gradcam::grad_cam;
 use genre_model::musicnn::Backend as MusicnnBackend;
-use genre_model::arch::Family;
 use genre_model::{device, Net};
 
 use crate::classify::Classifier;
@@ -161,7 +161,8 @@ fn to_grid(
             }
         }
     }
-    let mut grid: Vec<f32> = sum.iter().zip(&count).map(|(s, &n)| if n > 0 { (s / n as f64) as f32 } else { 0.0 }).collect();
+    let mut grid: Vec<f32> =
+        sum.iter().zip(&count).map(|(s, &n)| if n > 0 { (s / n as f64) as f32 } else { 0.0 }).collect();
     let max = grid.iter().copied().fold(0f32, f32::max);
     if max > 0.0 {
         grid.iter_mut().for_each(|v| *v /= max);
@@ -170,7 +171,10 @@ fn to_grid(
     let per_second = (0..secs)
         .map(|s| {
             let (c0, c1) = ((s as f64 * CELLS_PER_SEC) as usize, (((s + 1) as f64 * CELLS_PER_SEC) as usize).min(cols));
-            let cells: Vec<f32> = (0..rows).flat_map(|r| (c0..c1.max(c0)).map(move |c| (r, c))).map(|(r, c)| grid[r * cols + c]).collect();
+            let cells: Vec<f32> = (0..rows)
+                .flat_map(|r| (c0..c1.max(c0)).map(move |c| (r, c)))
+                .map(|(r, c)| grid[r * cols + c])
+                .collect();
             cells.iter().sum::<f32>() / cells.len().max(1) as f32
         })
         .collect();
@@ -206,13 +210,11 @@ pub fn explain_picture(
         .map_err(|err| PipelineError::Invalid(format!("{}: {err}", audio.display())))?;
     let [rows, frames] = m.shape();
     let band_hz = genre_features::convert::mel_frequencies(rows + 2, 0.0, 11025.0, false)[1..=rows].to_vec();
-    let windows = e
-        .times
-        .iter()
-        .zip(&e.window_probs)
-        .map(|(&(s, t), p)| (s, t, genre_model::metrics::argmax(p)))
-        .collect();
-    let name = name.map(String::from).unwrap_or_else(|| audio.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    let windows =
+        e.times.iter().zip(&e.window_probs).map(|(&(s, t), p)| (s, t, genre_model::metrics::argmax(p))).collect();
+    let name = name
+        .map(String::from)
+        .unwrap_or_else(|| audio.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
     let picture = genre_report::explain::CamPicture {
         logmel: &m.data,
         rows,

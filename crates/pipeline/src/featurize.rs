@@ -59,5 +59,11 @@ pub fn featurize_file(
         Ok(())
     })?;
     let times = starts.iter().map(|&s| (s as f64 / sr, (s + len).min(summary.samples) as f64 / sr)).collect();
-    Ok(FileWindows { times, x, duration: summary.samples as f64 / sr, total_windows: summary.windows, peak: summary.peak })
+    Ok(FileWindows {
+        times,
+        x,
+        duration: summary.samples as f64 / sr,
+        total_windows: summary.windows,
+        peak: summary.peak,
+    })
 }

@@ -64,15 +64,10 @@ fn taggram_from_audio_matches_tensorflow_and_top5_tags_agree() {
         let net = MusicnnEmbedder::new(v, Output::Layer(Layer::Taggram)).unwrap();
         for (stem, path) in sources() {
             let w = featurize_file(&path, &spec, Some(&net), None).unwrap();
-            let (shape, reference) = read_npy(&reference_dir().join(format!("musicnn/{stem}.{tf}.taggram.npy"))).unwrap();
+            let (shape, reference) =
+                read_npy(&reference_dir().join(format!("musicnn/{stem}.{tf}.taggram.npy"))).unwrap();
             assert_eq!(w.x.len(), shape[0], "{stem}: windows");
-            let worst = w
-                .x
-                .iter()
-                .flatten()
-                .zip(&reference)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0f32, f32::max);
+            let worst = w.x.iter().flatten().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
             let mean = |rows: Vec<&[f32]>| genre_model::metrics::mean_rows(&rows);
             let ours = mean(w.x.iter().map(Vec::as_slice).collect());
             let theirs = mean(reference.chunks(50).collect());

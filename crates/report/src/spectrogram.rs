@@ -107,7 +107,6 @@ pub fn draw_spectrogram(
     (c, Plot { left, top, width: plot_w, height: plot_h })
 }
 
-
 /// 1, 2 or 5 times a power of ten, at least `raw`.
 pub fn nice_step(raw: f64) -> f64 {
     if !(raw > 0.0) {

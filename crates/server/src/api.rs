@@ -71,7 +71,11 @@ struct PredictQuery {
     class: Option<String>,
 }
 
-async fn predict(Shared(st): Shared<Arc<State>>, Query(q): Query<PredictQuery>, req: Request) -> Result<Json<Value>, ApiError> {
+async fn predict(
+    Shared(st): Shared<Arc<State>>,
+    Query(q): Query<PredictQuery>,
+    req: Request,
+) -> Result<Json<Value>, ApiError> {
     let (name, bytes) = read_upload(&st, req).await?;
     if bytes.is_empty() {
         return Err(err(StatusCode::UNPROCESSABLE_ENTITY, "empty upload: send an audio file"));
@@ -79,7 +83,10 @@ async fn predict(Shared(st): Shared<Arc<State>>, Query(q): Query<PredictQuery>, 
     let classes = &st.model.card().classes;
     let class = match q.class {
         Some(c) => Some(classes.iter().position(|k| *k == c).ok_or_else(|| {
-            err(StatusCode::UNPROCESSABLE_ENTITY, format!("unknown genre '{c}' (the model knows {})", classes.join(", ")))
+            err(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("unknown genre '{c}' (the model knows {})", classes.join(", ")),
+            )
         })?),
         None => None,
     };
@@ -101,7 +108,8 @@ async fn read_upload(st: &State, req: Request) -> Result<(String, Bytes), ApiErr
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let (parts, body) = req.into_parts();
     // Slightly more than the file for a form's own bytes.
-    let bytes = axum::body::to_bytes(body, limit + if multipart { 64 << 10 } else { 0 }).await.map_err(|_| too_big())?;
+    let bytes =
+        axum::body::to_bytes(body, limit + if multipart { 64 << 10 } else { 0 }).await.map_err(|_| too_big())?;
     if !multipart {
         return Ok(("upload".into(), bytes));
     }
@@ -140,7 +148,8 @@ async fn on_cpu<T: Send + 'static>(
         return Err(err(StatusCode::SERVICE_UNAVAILABLE, format!("busy: {before} requests ahead, try again")));
     }
     let job = async {
-        let permit = st.cpu.clone().acquire_owned().await.map_err(|_| err(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
+        let permit =
+            st.cpu.clone().acquire_owned().await.map_err(|_| err(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
         let st2 = st.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit; // held until the work ends, even if the request gave up
@@ -178,7 +187,10 @@ fn upload_error(e: PipelineError) -> ApiError {
 /// it, draw it.
 fn analyse(st: &State, name: &str, bytes: &[u8], class: Option<usize>) -> Result<Value, ApiError> {
     let internal = |e: std::io::Error| err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
-    let ext = Path::new(name).extension().and_then(|e| e.to_str()).filter(|e| e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()));
+    let ext = Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .filter(|e| e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()));
     let mut audio = tempfile::Builder::new()
         .prefix("upload-")
         .suffix(&ext.map(|e| format!(".{e}")).unwrap_or_default())
@@ -190,7 +202,8 @@ fn analyse(st: &State, name: &str, bytes: &[u8], class: Option<usize>) -> Result
     let e = st.model.explain_file(audio.path(), class, Some(MAX_WINDOWS));
     let (probs, segments, cam, picture, duration) = match e {
         Ok(e) => {
-            let png = tempfile::Builder::new().prefix("cam-").suffix(".png").tempfile_in(st.tmp.path()).map_err(internal)?;
+            let png =
+                tempfile::Builder::new().prefix("cam-").suffix(".png").tempfile_in(st.tmp.path()).map_err(internal)?;
             let picture = explain_picture(audio.path(), Some(name), &e, &classes, png.path()).ok().and_then(|plot| {
                 let bytes = std::fs::read(png.path()).ok()?;
                 let (w, h) = png_size(&bytes)?;
@@ -235,9 +248,8 @@ fn segments_json(classes: &[String], times: &[(f64, f64)], probs: &[Vec<f32>]) -
 
 /// Width and height from a PNG's IHDR chunk.
 fn png_size(b: &[u8]) -> Option<(u32, u32)> {
-    (b.len() >= 24 && &b[1..4] == b"PNG").then(|| {
-        (u32::from_be_bytes(b[16..20].try_into().unwrap()), u32::from_be_bytes(b[20..24].try_into().unwrap()))
-    })
+    (b.len() >= 24 && &b[1..4] == b"PNG")
+        .then(|| (u32::from_be_bytes(b[16..20].try_into().unwrap()), u32::from_be_bytes(b[20..24].try_into().unwrap())))
 }
 
 fn quiz_of(st: &State) -> Result<&Quiz, ApiError> {
@@ -247,7 +259,9 @@ fn quiz_of(st: &State) -> Result<&Quiz, ApiError> {
 async fn quiz_next(Shared(st): Shared<Arc<State>>) -> Result<Json<Value>, ApiError> {
     let quiz = quiz_of(&st)?;
     let id = rand::random::<usize>() % quiz.clips.len();
-    Ok(Json(json!({ "id": id.to_string(), "audio": format!("/api/quiz/clip/{id}"), "choices": st.model.card().classes })))
+    Ok(Json(
+        json!({ "id": id.to_string(), "audio": format!("/api/quiz/clip/{id}"), "choices": st.model.card().classes }),
+    ))
 }
 
 async fn quiz_clip(Shared(st): Shared<Arc<State>>, UrlPath(id): UrlPath<usize>) -> Result<Response, ApiError> {

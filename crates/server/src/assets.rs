@@ -18,7 +18,9 @@ pub fn paths() -> impl Iterator<Item = &'static str> {
 
 pub fn get(path: &str) -> Response {
     match FILES.iter().find(|f| f.0 == path) {
-        Some((_, mime, body)) => ([(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "no-cache")], *body).into_response(),
+        Some((_, mime, body)) => {
+            ([(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "no-cache")], *body).into_response()
+        }
         None => axum::http::StatusCode::NOT_FOUND.into_response(),
     }
 }

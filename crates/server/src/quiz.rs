@@ -30,7 +30,10 @@ impl Quiz {
             }
         }
         if clips.is_empty() {
-            return Err(std::io::Error::other(format!("{}: no audio in genre sub-folders for the quiz", dir.display())));
+            return Err(std::io::Error::other(format!(
+                "{}: no audio in genre sub-folders for the quiz",
+                dir.display()
+            )));
         }
         Ok(Self { clips, answers: Mutex::new(HashMap::new()) })
     }

@@ -176,7 +176,8 @@ fn the_quiz_plays_clips_and_judges_both_players() {
         write_wav_mono16(&quiz.join(name).join("a.wav"), &genre_clip(g, 3.0, 22050, 7), 22050).unwrap();
     }
     let addr = start(Options { quiz: Some(quiz), ..options(tmp.path()) });
-    let next: serde_json::Value = ureq::get(&format!("http://{addr}/api/quiz/next")).call().unwrap().into_json().unwrap();
+    let next: serde_json::Value =
+        ureq::get(&format!("http://{addr}/api/quiz/next")).call().unwrap().into_json().unwrap();
     let clip = ureq::get(&format!("http://{addr}{}", next["audio"].as_str().unwrap())).call().unwrap();
     assert_eq!(clip.content_type(), "audio/wav");
     let body = serde_json::json!({ "id": next["id"], "guess": "jazz" }).to_string();
