@@ -105,8 +105,9 @@ impl AudioStream {
             (None, Some(r)) => r,
             (None, None) => 0,
         };
-        // Cap the pre-allocation: headers can lie.
-        ((frames as f64 * self.sr as f64 / info.sample_rate as f64) as usize).min(1 << 28)
+        // Headers can lie: pre-allocate at most 16 MB; past that the buffer grows with the
+        // samples actually decoded.
+        ((frames as f64 * self.sr as f64 / info.sample_rate as f64) as usize).min(1 << 22)
     }
 }
 

@@ -30,10 +30,17 @@ impl Windowing {
 /// Start sample of every full window that fits. A signal shorter than one window yields one
 /// window at 0 (callers pad it; see [`window_padded`]), so short clips are never silently dropped.
 pub fn window_starts(n_samples: usize, len: usize, hop: usize) -> Vec<usize> {
-    if n_samples <= len {
-        return if n_samples == 0 { Vec::new() } else { vec![0] };
+    (0..window_count(n_samples, len, hop)).map(|i| i * hop).collect()
+}
+
+/// How many windows [`window_starts`] gives, without listing them: a length taken from a
+/// header's claim must not size an allocation.
+pub fn window_count(n_samples: usize, len: usize, hop: usize) -> usize {
+    match n_samples {
+        0 => 0,
+        n if n <= len => 1,
+        n => (n - len) / hop.max(1) + 1,
     }
-    (0..=(n_samples - len) / hop).map(|i| i * hop).collect()
 }
 
 /// The window `[start, start+len)`, zero-padded past the end of the signal.

@@ -1,26 +1,14 @@
 //! Hostile headers: every field that would size an allocation or divide is checked, and the file
 //! is refused with its name and the cause (never a panic, never a runaway allocation).
 
-use genre_audio::{load, LoadOptions};
+use genre_audio::{load, AudioStream, LoadOptions};
+use genre_testkit::lying;
 
 /// A 16-bit PCM WAV whose header says `rate` Hz and `channels` channels, with `frames` of data.
 fn wav(rate: u32, channels: u16, frames: usize) -> Vec<u8> {
-    let data_len = frames * channels.max(1) as usize * 2;
-    let mut b = Vec::new();
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data_len as u32).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&channels.to_le_bytes());
-    b.extend_from_slice(&rate.to_le_bytes());
-    b.extend_from_slice(&rate.wrapping_mul(2 * channels as u32).to_le_bytes());
-    b.extend_from_slice(&(2 * channels).to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&(data_len as u32).to_le_bytes());
-    b.extend((0..data_len / 2).flat_map(|i| (((i % 200) as i16 - 100) * 50).to_le_bytes()));
-    b
+    let n = frames * channels.max(1) as usize;
+    let data: Vec<u8> = (0..n).flat_map(|i| (((i % 200) as i16 - 100) * 50).to_le_bytes()).collect();
+    lying::wav(rate, channels, 16, None, &data)
 }
 
 #[test]
@@ -40,4 +28,19 @@ fn absurd_sample_rates_and_channel_counts_are_refused_by_name() {
     let ok = dir.path().join("ok.wav");
     std::fs::write(&ok, wav(8000, 2, 4000)).unwrap();
     assert_eq!(load(&ok, LoadOptions::native_rate()).unwrap().samples.len(), 4000);
+}
+
+/// A length claimed by a header sizes nothing: an MP3 whose Xing tag claims 4 billion frames
+/// (about 31 hours) is read as the 40 frames it holds.
+#[test]
+fn a_claimed_length_is_not_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("claims.mp3");
+    std::fs::write(&p, lying::mp3(u32::MAX, 40)).unwrap();
+    let stream = AudioStream::open(&p, LoadOptions::native_rate()).unwrap();
+    // The claim is there to be (mis)trusted...
+    assert_eq!(stream.source_info().n_frames, Some(u32::MAX as u64 * lying::MP3_FRAME_SAMPLES));
+    // ...and the samples are what the file holds (the decoder's delay trimmed).
+    let n = stream.read_to_end().unwrap().samples.len() as u64;
+    assert!(n > 30 * lying::MP3_FRAME_SAMPLES && n <= 40 * lying::MP3_FRAME_SAMPLES, "{n}");
 }

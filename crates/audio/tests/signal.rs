@@ -3,7 +3,7 @@
 use genre_audio::augment::{add_noise, apply_gain_db};
 use genre_audio::silence::{remove_silence, silent_spans, SilenceOptions};
 use genre_audio::synth::{genre_clip, test_signal_with_gaps, N_SYNTH_GENRES};
-use genre_audio::window::{random_crop, window_starts, windows, Windowing};
+use genre_audio::window::{random_crop, window_count, window_starts, windows, Windowing};
 use rand::SeedableRng;
 
 #[test]
@@ -13,6 +13,7 @@ fn windows_cover_the_signal_with_the_requested_hop() {
         let (len, hop) = w.samples(22050);
         let n = 30 * 22050;
         let starts = window_starts(n, len, hop);
+        assert_eq!(window_count(n, len, hop), starts.len());
         assert!(starts.windows(2).all(|p| p[1] - p[0] == hop));
         let last = *starts.last().unwrap();
         assert!(last + len <= n && last + len + hop > n, "{secs} s: last window must be the last that fits");
@@ -25,6 +26,9 @@ fn windows_cover_the_signal_with_the_requested_hop() {
     assert_eq!(&ws[0][..1000], &short[..]);
     assert!(ws[0][1000..].iter().all(|&v| v == 0.0));
     assert!(windows(&[], 100, 50).is_empty());
+    assert_eq!((window_count(0, 100, 50), window_count(7, 100, 50)), (0, 1));
+    // Counted, not listed: a length claimed by a header costs no memory.
+    assert_eq!(window_count(usize::MAX, 2, 1), usize::MAX - 1);
 }
 
 #[test]

@@ -23,13 +23,23 @@ pub fn over_files<T: Send>(
         for (f, r) in group.iter().zip(answers) {
             match r {
                 Ok(v) => done.push((f.clone(), v)),
-                Err(e) => failed.push(format!("{}: {e}", f.display())),
+                Err(e) => failed.push(named(f, e)),
             }
             pb.inc(1);
         }
     }
     pb.finish_and_clear();
     (done, failed)
+}
+
+/// "file: cause", unless the cause already starts with the file's name (most errors do).
+fn named(f: &Path, cause: String) -> String {
+    let name = f.display().to_string();
+    if cause.starts_with(&name) {
+        cause
+    } else {
+        format!("{name}: {cause}")
+    }
 }
 
 /// List failures on stderr (after the work, so they are not lost in progress output); exit

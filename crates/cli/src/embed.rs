@@ -51,6 +51,7 @@ pub fn run(a: EmbedArgs) -> Result<ExitCode> {
         bail!("--out {}: write .npy or .csv", a.out.display());
     }
     let inputs = expand(&a.inputs);
+    let total = inputs.files.len() + inputs.errors.len();
     let files = inputs.files;
     if files.is_empty() {
         bail!("nothing to embed: give audio files or folders");
@@ -99,5 +100,5 @@ pub fn run(a: EmbedArgs) -> Result<ExitCode> {
     }
     eprintln!("{} rows of {dim} written to {}", rows.len(), a.out.display());
     failures.splice(0..0, inputs.errors);
-    Ok(report_failures(&failures, files.len() + failures.len()))
+    Ok(report_failures(&failures, total))
 }

@@ -139,6 +139,7 @@ impl FeaturesArgs {
 
 pub fn run(args: FeaturesArgs) -> Result<ExitCode> {
     let inputs = expand(&args.inputs);
+    let total = inputs.files.len() + inputs.errors.len();
     let files = inputs.files;
     if files.is_empty() {
         bail!("no audio files found in {:?}", args.inputs);
@@ -197,7 +198,7 @@ pub fn run(args: FeaturesArgs) -> Result<ExitCode> {
     });
     pb.finish_and_clear();
     let failures = failures.into_inner().unwrap();
-    Ok(report_failures(&failures, files.len() + failures.len()))
+    Ok(report_failures(&failures, total))
 }
 
 /// Write through a temporary file beside `out`, renamed into place only when complete: a failed
@@ -366,6 +367,7 @@ fn gtzan_table(args: &FeaturesArgs, files: &[PathBuf], walk_errors: Vec<String>)
     header.extend(gtzan57_names());
     header.push("label".into());
     w.write_record(&header)?;
+    let total = files.len() + walk_errors.len();
     let mut failures = walk_errors;
     for (f, r) in files.iter().zip(rows) {
         match r {
@@ -385,5 +387,5 @@ fn gtzan_table(args: &FeaturesArgs, files: &[PathBuf], walk_errors: Vec<String>)
         }
     }
     w.flush()?;
-    Ok(report_failures(&failures, files.len() + failures.len()))
+    Ok(report_failures(&failures, total))
 }

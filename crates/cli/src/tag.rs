@@ -73,6 +73,7 @@ fn top(labels: &[&str], p: &[f32], k: usize) -> Vec<(String, f32)> {
 
 pub fn run(a: TagArgs) -> Result<ExitCode> {
     let inputs = expand(&a.inputs);
+    let total = inputs.files.len() + inputs.errors.len();
     let files = inputs.files;
     if files.is_empty() {
         bail!("nothing to tag: give audio files or folders");
@@ -101,7 +102,7 @@ pub fn run(a: TagArgs) -> Result<ExitCode> {
     }
     print(&a, labels, done.into_iter().map(|(_, t)| t).collect())?;
     failures.splice(0..0, inputs.errors);
-    Ok(report_failures(&failures, files.len() + failures.len()))
+    Ok(report_failures(&failures, total))
 }
 
 /// The 20 tags most likely over the file, one row each, windows along time.

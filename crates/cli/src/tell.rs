@@ -129,6 +129,7 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
         }
     }
     let inputs = expand(&a.inputs);
+    let total = inputs.files.len() + inputs.errors.len();
     let files = inputs.files;
     let max_windows = (!a.all_windows).then_some(a.max_windows.max(1));
     let (done, mut failures) =
@@ -139,7 +140,7 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
         anyhow::bail!("nothing to predict: give audio files/folders or --features");
     }
     print_predictions(&a, card, &preds, &failures)?;
-    Ok(report_failures(&failures, files.len() + failures.len()))
+    Ok(report_failures(&failures, total))
 }
 
 fn prediction(a: &PredictArgs, card: &ModelCard, f: &Path, p: FilePrediction) -> Prediction {

@@ -1,31 +1,149 @@
 //! Hostile inputs from the outside: each case is built on the fly; the good files of a batch are
-//! still answered, the bad ones named with their cause, and nothing panics.
+//! still answered, the bad ones named with their cause, and nothing panics. Every child runs with
+//! its address space capped, so an allocation sized by a header's claim fails the test (as an
+//! abort) instead of passing on a machine with memory to spare.
 
 mod common;
 
 use std::io::Read;
-use std::process::Stdio;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
 
-use common::{genre, s};
+use common::s;
+use genre_testkit::lying;
+
+/// Address space allowed to every child (512 MB): the built-in models and their worker threads
+/// fit twice over (a predict needs under 256 MB); listing the windows of an MP3 whose header
+/// claims 31 hours (600 MB, fixed) did not.
+const ADDRESS_SPACE: u64 = 1 << 29;
+
+/// `genre` under the address-space cap.
+fn genre() -> Command {
+    let mut cmd = common::genre();
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit { rlim_cur: ADDRESS_SPACE, rlim_max: ADDRESS_SPACE };
+            if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd
+}
+
+/// A child that died of a signal (an abort from a failed allocation, the OOM killer) or panicked.
+fn assert_no_crash(out: &std::process::Output) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code().is_some(), "killed by a signal: {:?}\n{err}", out.status);
+    assert!(!err.contains("panicked") && !err.contains("memory allocation"), "{err}");
+}
 use genre_audio::synth::genre_clip;
 use genre_audio::wav::write_wav_mono16;
 
 /// A 16-bit mono WAV header claiming `rate` Hz, followed by a little data.
 fn wav_claiming(rate: u32) -> Vec<u8> {
-    let mut b = b"RIFF".to_vec();
-    b.extend_from_slice(&(36u32 + 800).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    for v in [16u32.to_le_bytes().to_vec(), 1u16.to_le_bytes().to_vec(), 1u16.to_le_bytes().to_vec()] {
-        b.extend(v);
+    wav_header(rate, 1, 16, 800)
+}
+
+/// A PCM WAV whose header claims `rate`, `channels`, `bits` and `data_claim` bytes, holding 800.
+fn wav_header(rate: u32, channels: u16, bits: u16, data_claim: u32) -> Vec<u8> {
+    lying::wav(rate, channels, bits, Some(data_claim), &[7; 800])
+}
+
+/// Header fields that would size buffers (data length, channels, sample width) claim far more
+/// than the file holds: each file is answered or refused by name, in bounded memory, and the
+/// good file of the batch is answered; the count of failures is of inputs, not of messages.
+#[test]
+fn header_claims_do_not_size_allocations() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.wav");
+    write_wav_mono16(&good, &genre_clip(0, 4.0, 22050, 1), 22050).unwrap();
+    let cases = [
+        ("data4g.wav", wav_header(22050, 1, 16, u32::MAX)),
+        ("chan65535.wav", wav_header(22050, u16::MAX, 16, 800)),
+        ("bits65535.wav", wav_header(22050, 1, u16::MAX, 800)),
+        ("bits0.wav", wav_header(22050, 1, 0, 800)),
+        ("rate768k_stereo_4g.wav", wav_header(768_000, 2, 32, u32::MAX - 7)),
+        // Its Xing tag claims 31 hours: windows were once listed for the whole claim (600 MB).
+        ("xing_claims_31h.mp3", lying::mp3(u32::MAX, 40)),
+    ];
+    let mut args = vec!["predict".to_string(), "--json".into(), s(&good).into()];
+    for (name, bytes) in &cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        args.push(s(&p).into());
     }
-    b.extend_from_slice(&rate.to_le_bytes());
-    b.extend_from_slice(&rate.wrapping_mul(2).to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&800u32.to_le_bytes());
-    b.extend(std::iter::repeat_n(7u8, 800));
-    b
+    let missing = dir.path().join("missing.wav");
+    args.push(s(&missing).into());
+    let out = genre().args(&args).output().unwrap();
+    assert_no_crash(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let answered: Vec<String> = v["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["file"].as_str().unwrap().rsplit('/').next().unwrap().to_string())
+        .collect();
+    let failed = v["failures"].as_array().unwrap();
+    assert!(answered.contains(&"good.wav".to_string()), "{answered:?}\n{err}");
+    for (name, _) in cases.iter().chain([&("missing.wav", vec![])]) {
+        let named = failed.iter().filter(|f| f.as_str().unwrap().contains(name)).count();
+        assert_eq!(answered.contains(&name.to_string()) as usize + named, 1, "{name}: {answered:?} {failed:?}");
+    }
+    assert!(err.contains(&format!("{} of 8 files failed", failed.len())), "{err}");
+    // The missing file is named once in its failure line, not twice.
+    let line = err.lines().find(|l| l.contains("missing.wav")).unwrap();
+    assert_eq!(line.matches("missing.wav").count(), 1, "{line}");
+}
+
+/// A folder that cannot be read is reported; its siblings are still walked and answered.
+/// Tests usually run as root, whom permissions do not stop: the child then gives up the two
+/// capabilities that bypass them, so root meets the folder's mode 000 as anyone would.
+#[test]
+fn an_unreadable_folder_costs_only_itself() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let music = dir.path().join("music");
+    for sub in ["a", "locked", "z"] {
+        std::fs::create_dir_all(music.join(sub)).unwrap();
+        write_wav_mono16(&music.join(sub).join(format!("{sub}.wav")), &genre_clip(0, 3.0, 22050, 1), 22050).unwrap();
+    }
+    let locked = music.join("locked");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let without_override = |mut cmd: Command| {
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::geteuid() == 0 {
+                    // CAP_DAC_OVERRIDE (1) and CAP_DAC_READ_SEARCH (2), out of the bounding set:
+                    // after exec root no longer holds them.
+                    for cap in [1, 2] {
+                        if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                    }
+                }
+                Ok(())
+            });
+        }
+        cmd
+    };
+    let out = without_override(genre()).args(["predict", s(&music), "--json"]).output();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap(); // so it can be removed
+    let out = out.expect("dropping the capabilities needs CAP_SETPCAP, which root holds");
+    assert_no_crash(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let answered: Vec<&str> =
+        v["predictions"].as_array().unwrap().iter().map(|p| p["file"].as_str().unwrap()).collect();
+    assert_eq!(answered.len(), 2, "{answered:?}");
+    assert!(answered[0].ends_with("a.wav") && answered[1].ends_with("z.wav"), "{answered:?}");
+    assert!(err.lines().any(|l| l.contains("locked") && l.contains("Permission denied")), "{err}");
+    assert!(err.contains("1 of 3 files failed"), "{err}");
 }
 
 #[test]

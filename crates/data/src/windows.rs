@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use genre_audio::window::window_starts;
+use genre_audio::window::window_count;
 use genre_audio::{AudioStream, LoadOptions};
 use rayon::prelude::*;
 
@@ -44,7 +44,7 @@ pub fn stream_windows(
     let (len, hop) = spec.windowing().samples(spec.sr);
     let ctx = spec.context();
     let stride = match (max_windows, expected_samples(&stream)) {
-        (Some(m), Some(n)) if m > 0 => window_starts(n, len, hop).len().div_ceil(m).max(1),
+        (Some(m), Some(n)) if m > 0 => window_count(n, len, hop).div_ceil(m).max(1),
         _ => 1,
     };
     let feature_err = |e: genre_features::FeatureError| DataError::Feature { path: path.into(), msg: e.to_string() };

@@ -6,8 +6,13 @@
 //! insertions, deletions, truncations, splices of two inputs) with a seeded generator, and runs
 //! each input in-process. A panic, an input slower than the hang limit, or memory beyond the
 //! limit is a finding; errors returned as values are the expected outcome for bad bytes.
+//!
+//! `corpus/TARGET/` holds the inputs that once broke something or were built to (a header
+//! claiming 4 GB, a card with a zero hop): they run first on every pass, as regression tests.
 
-use std::path::Path;
+mod upload;
+
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
@@ -31,6 +36,7 @@ pub fn targets() -> Vec<Target> {
         Target { name: "model-card", seeds: seeds::card, run: run::card },
         Target { name: "npy", seeds: seeds::npy, run: run::npy },
         Target { name: "weights", seeds: seeds::weights, run: run::weights },
+        Target { name: "upload", seeds: seeds::upload, run: upload::run },
     ]
 }
 
@@ -39,14 +45,29 @@ pub fn targets() -> Vec<Target> {
 pub struct Report {
     pub executions: u64,
     pub panics: Vec<String>,
+    /// The first few inputs that panicked, were too slow or too hungry, to save and replay.
+    pub crashes: Vec<Vec<u8>>,
     pub slow: Vec<(f64, usize)>,
     pub slowest_secs: f64,
+    /// Inputs after which the process's peak RSS first passed the memory limit: (MB, bytes).
+    pub hungry: Vec<(u64, usize)>,
+    pub peak_rss_mb: u64,
 }
 
-/// Fuzz `t` for `budget` (time) or `max_execs` inputs, whichever ends first.
-pub fn fuzz(t: &Target, seed: u64, budget: Duration, max_execs: u64, hang: Duration) -> Report {
+/// The process's peak resident memory so far, in MB (Linux; 0 elsewhere).
+pub fn peak_rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM"))?.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
+
+/// Fuzz `t` for `budget` (time) or `max_execs` inputs, whichever ends first. An input slower
+/// than `hang`, or after which peak RSS first passes `mem_mb`, is a finding.
+pub fn fuzz(t: &Target, seed: u64, budget: Duration, max_execs: u64, hang: Duration, mem_mb: u64) -> Report {
     let dir = tempfile::tempdir().expect("temp dir");
-    let corpus = (t.seeds)();
+    let mut corpus = (t.seeds)();
+    corpus.extend(kept_inputs(t.name));
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut report = Report::default();
     let start = Instant::now();
@@ -65,15 +86,38 @@ pub fn fuzz(t: &Target, seed: u64, budget: Duration, max_execs: u64, hang: Durat
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (t.run)(&input, dir.path())));
         let secs = t0.elapsed().as_secs_f64();
         report.slowest_secs = report.slowest_secs.max(secs);
+        let slow = secs > hang.as_secs_f64();
+        let rss = peak_rss_mb();
+        let hungry = rss > mem_mb && report.peak_rss_mb <= mem_mb;
+        report.peak_rss_mb = rss;
+        if hungry {
+            report.hungry.push((rss, input.len()));
+        }
         if r.is_err() {
             report.panics.push(format!("input #{i} ({} bytes): {}", input.len(), hex_head(&input)));
         }
-        if secs > hang.as_secs_f64() {
+        if slow {
             report.slow.push((secs, input.len()));
+        }
+        if (r.is_err() || slow || hungry) && report.crashes.len() < 20 {
+            report.crashes.push(input);
         }
         report.executions += 1;
     }
     report
+}
+
+/// The committed corpus of `target`: `corpus/TARGET/*`, sorted by name.
+pub fn corpus_dir(target: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join(target)
+}
+
+fn kept_inputs(target: &str) -> Vec<Vec<u8>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir(target))
+        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files.iter().filter_map(|p| std::fs::read(p).ok()).collect()
 }
 
 fn hex_head(b: &[u8]) -> String {
@@ -178,6 +222,19 @@ mod seeds {
 
     pub fn npy() -> Vec<Vec<u8>> {
         vec![file(|p| genre_report::npy::write_npy(p, &[3, 4], &[0.5; 12]).expect("npy"))]
+    }
+
+    /// Forms carrying each audio seed, the same audio as a raw body, and a form with no file.
+    pub fn upload() -> Vec<Vec<u8>> {
+        let mut v: Vec<Vec<u8>> = Vec::new();
+        for (i, a) in audio().iter().enumerate() {
+            v.push(crate::upload::form(&format!("clip{i}.wav"), a));
+            let mut raw = b"audio/wav\nclass=b\n".to_vec();
+            raw.extend_from_slice(a);
+            v.push(raw);
+        }
+        v.push(b"multipart/form-data; boundary=XyZ\n\n--XyZ\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nhi\r\n--XyZ--\r\n".to_vec());
+        v
     }
 
     pub fn weights() -> Vec<Vec<u8>> {
