@@ -33,7 +33,7 @@ pub fn over_files<T: Send>(
 }
 
 /// "file: cause", unless the cause already starts with the file's name (most errors do).
-fn named(f: &Path, cause: String) -> String {
+pub fn named(f: &Path, cause: String) -> String {
     let name = f.display().to_string();
     if cause.starts_with(&name) {
         cause

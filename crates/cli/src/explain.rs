@@ -10,6 +10,8 @@ use genre_pipeline::Predictor;
 use genre_report::explain::maps_png;
 use serde_json::json;
 
+use crate::batch::named;
+
 /// Examples:
 ///   genre explain song.mp3 --out cam.png                 (why the default model chose its genre)
 ///   genre explain song.mp3 --class jazz --json cam.json  (the evidence for jazz, per second)
@@ -67,7 +69,7 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
     let e = match model.explain_file(&a.input, class, Some(a.max_windows.max(1))) {
         Ok(e) => e,
         Err(err) => {
-            eprintln!("{}: {err}", a.input.display());
+            eprintln!("{}", named(&a.input, err.to_string()));
             return Ok(ExitCode::FAILURE);
         }
     };
@@ -109,7 +111,7 @@ fn first_layer(a: &ExplainArgs, model: &Predictor) -> Result<ExitCode> {
     let (maps, shape, (start, end)) = match first_layer_maps(&model.members[0].0, &a.input) {
         Ok(m) => m,
         Err(err) => {
-            eprintln!("{}: {err}", a.input.display());
+            eprintln!("{}", named(&a.input, err.to_string()));
             return Ok(ExitCode::FAILURE);
         }
     };

@@ -11,7 +11,7 @@ use genre_features::convert::{fft_frequencies, mel_frequencies};
 use genre_features::core::{power_to_db, spectrogram, DbRef, Frame};
 use genre_features::feature::{chroma_stft, mel_projector, melspectrogram, mfcc_from_logmel, MelSpecParams};
 use genre_features::filters::MelNorm;
-use genre_features::gtzan::{gtzan57, gtzan57_names};
+use genre_features::gtzan::{gtzan57, gtzan57_names, GTZAN57_MAX_SECS};
 use genre_features::stream::FrameStream;
 use genre_features::Array2;
 use genre_report::npy::{write_npy, NpyColumnWriter};
@@ -344,11 +344,16 @@ where
 /// parent folder's name, as in GTZAN's genre folders).
 fn gtzan_table(args: &FeaturesArgs, files: &[PathBuf], walk_errors: Vec<String>) -> Result<ExitCode> {
     let pb = bar(files.len() as u64, "gtzan57", args.quiet);
+    // Decode at most a second past the limit: a longer file is then refused by gtzan57 without
+    // ever being held whole (a 3-hour file would be 950 MB of samples).
+    let mut opts = args.load_options();
+    let cap = GTZAN57_MAX_SECS + 1.0;
+    opts.duration = Some(opts.duration.map_or(cap, |d| d.min(cap)));
     let rows: Vec<Result<(u64, Vec<f64>)>> = files
         .par_iter()
         .map(|f| {
             let r = (|| {
-                let audio = load(f, args.load_options())?;
+                let audio = load(f, opts)?;
                 let v = gtzan57(&audio.samples, audio.sr).with_context(|| f.display().to_string())?;
                 Ok((audio.samples.len() as u64, v))
             })();

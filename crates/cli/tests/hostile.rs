@@ -211,6 +211,26 @@ fn broken_model_cards_are_refused_with_the_field() {
     }
 }
 
+/// A weights file far larger than its card's model is refused before it is read: a sparse 4 GB
+/// file under the 512 MB cap would otherwise abort the process.
+#[test]
+fn an_oversized_weights_file_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("a.wav");
+    write_wav_mono16(&clip, &genre_clip(0, 2.0, 22050, 1), 22050).unwrap();
+    let model = dir.path().join("model");
+    std::fs::create_dir_all(&model).unwrap();
+    let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/gtzan57");
+    std::fs::copy(base.join("model.json"), model.join("model.json")).unwrap();
+    let weights = std::fs::File::create(model.join("model.safetensors")).unwrap();
+    weights.set_len(4 << 30).unwrap(); // sparse: no disk used
+    let out = genre().args(["predict", s(&clip), "--model", s(&model)]).output().unwrap();
+    assert_no_crash(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("model.safetensors") && err.contains("far more"), "{err}");
+}
+
 #[test]
 fn a_reader_that_goes_away_ends_the_output_quietly() {
     let dir = tempfile::tempdir().unwrap();

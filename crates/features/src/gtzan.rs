@@ -48,7 +48,7 @@ pub fn gtzan57(y: &[f32], sr: u32) -> Result<Vec<f64>> {
     let secs = y.len() as f64 / sr.max(1) as f64;
     if secs > GTZAN57_MAX_SECS {
         return Err(crate::FeatureError::Param(format!(
-            "GTZAN-57 describes a clip: {secs:.0} s is longer than its {GTZAN57_MAX_SECS:.0} s limit \
+            "GTZAN-57 describes a clip: the signal is longer than its {GTZAN57_MAX_SECS:.0} s limit \
              (memory grows with the length); cut the file with --offset/--duration"
         )));
     }

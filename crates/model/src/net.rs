@@ -84,7 +84,19 @@ impl Net {
     /// Build the structure of `a` and fill it from a safetensors file; a file whose tensors do
     /// not fit the structure is refused with the reason.
     pub fn load(a: &ArchConfig, path: &Path, d: &Device) -> Result<Net> {
-        let bytes = std::fs::read(path).map_err(|e| ModelError::File { path: path.into(), msg: e.to_string() })?;
+        let file_err = |msg: String| ModelError::File { path: path.into(), msg };
+        // The file is read whole: refuse first one far larger than the card's architecture
+        // can hold (f32 parameters, twice over for slack, plus a header), so a wrong or hostile
+        // path cannot make us allocate gigabytes.
+        let size = std::fs::metadata(path).map_err(|e| file_err(e.to_string()))?.len();
+        let params = Net::new(a, d).num_params() as u64;
+        if size > 8 * params + (1 << 20) {
+            return Err(file_err(format!(
+                "{size} bytes is far more than the {params} parameters of this {:?} model need",
+                a.family
+            )));
+        }
+        let bytes = std::fs::read(path).map_err(|e| file_err(e.to_string()))?;
         Self::load_bytes_from(a, &bytes, d, path)
     }
 
