@@ -4,6 +4,7 @@
 //!   takes a batch `[B, rows, cols]` (feature x frame windows) and returns logits `[B, classes]`;
 //!   convolutional ones split into `features` (the last conv block, for Grad-CAM) and `head`.
 //! - [`musicnn`]: the pre-trained musicnn tagging network (MSD, MTT), weights embedded.
+//! - [`kernels`]: hand-placed inference kernels (the musicnn front end's conv + max over mel).
 //! - [`net::Net`]: one enum over the families: forward, save/load (safetensors), eval mode.
 //! - [`train`]: the training loop (Adam/AdamW, cosine schedule, early stopping, best checkpoint,
 //!   class weights, augmentation, resumable checkpoints).
@@ -15,6 +16,7 @@ pub mod card;
 pub mod data;
 pub mod device;
 pub mod gradcam;
+pub mod kernels;
 pub mod metrics;
 pub mod musicnn;
 pub mod net;
