@@ -15,7 +15,7 @@ use genre_features::gtzan::{gtzan57, gtzan57_names, GTZAN57_MAX_SECS};
 use genre_features::stream::FrameStream;
 use genre_features::Array2;
 use genre_report::npy::{write_npy, NpyColumnWriter};
-use genre_report::spectrogram::{spectrogram_png, FreqAxis};
+use genre_report::spectrogram::{FreqAxis, Spectrogram};
 use rayon::prelude::*;
 
 use crate::batch::report_failures;
@@ -235,16 +235,16 @@ fn array_to_file(args: &FeaturesArgs, input: &Path, out: &Path) -> Result<()> {
             };
             let title =
                 format!("{} - {:?}", input.file_name().unwrap_or_default().to_string_lossy(), args.kind).to_lowercase();
-            spectrogram_png(
-                out,
-                &shown.data,
-                shown.rows,
-                shown.cols,
-                args.hop as f64 / args.sr as f64,
-                &axis,
-                &title,
-                range,
-            )?
+            Spectrogram {
+                data: &shown.data,
+                rows: shown.rows,
+                frames: shown.cols,
+                seconds_per_frame: args.hop as f64 / args.sr as f64,
+                axis: &axis,
+                title: &title,
+                range_db: range,
+            }
+            .save_png(out)?
         }
         other => bail!("unknown output extension '.{other}' (use .npy, .csv or .png)"),
     }

@@ -10,7 +10,7 @@ use genre_model::metrics::{mean_rows, top_k};
 use genre_model::musicnn::{Layer, Variant};
 use genre_pipeline::embed::{musicnn_spec, Output};
 use genre_pipeline::{featurize_file, MusicnnEmbedder};
-use genre_report::spectrogram::{spectrogram_png, FreqAxis};
+use genre_report::spectrogram::{FreqAxis, Spectrogram};
 use serde::Serialize;
 
 use crate::batch::{over_files, report_failures};
@@ -115,16 +115,16 @@ fn taggram_png(out: &std::path::Path, t: &Tagged, labels: &[&str]) -> Result<()>
         data.extend(t.segments.iter().map(|w| w.probs[i]));
     }
     let names = shown.iter().map(|&i| labels[i].to_string()).collect();
-    spectrogram_png(
-        out,
-        &data,
-        shown.len(),
-        n,
-        MUSICNN_WINDOW_SECS,
-        &FreqAxis::Labels(names),
-        &format!("taggram: {}", t.file),
-        None,
-    )?;
+    Spectrogram {
+        data: &data,
+        rows: shown.len(),
+        frames: n,
+        seconds_per_frame: MUSICNN_WINDOW_SECS,
+        axis: &FreqAxis::Labels(names),
+        title: &format!("taggram: {}", t.file),
+        range_db: None,
+    }
+    .save_png(out)?;
     eprintln!("taggram written to {}", out.display());
     Ok(())
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::canvas::{Color, BLACK, GREY};
-use crate::spectrogram::{draw_spectrogram, FreqAxis, Plot};
+use crate::spectrogram::{FreqAxis, Plot, Spectrogram};
 
 /// What to draw.
 pub struct CamPicture<'a> {
@@ -58,8 +58,18 @@ pub fn cam_png(path: &Path, p: &CamPicture) -> std::io::Result<Plot> {
     let legend_rows = p.classes.len().div_ceil(per_row) as i64;
     let extra = strip + 20 + legend_rows * 18 + 40;
     let axis = FreqAxis::Hz(p.band_hz.clone());
-    let (mut c, plot) =
-        draw_spectrogram(p.logmel, p.rows, p.frames, p.seconds_per_frame, &axis, &p.title, Some(80.0), grey, extra);
+    let picture = Spectrogram {
+        data: p.logmel,
+        rows: p.rows,
+        frames: p.frames,
+        seconds_per_frame: p.seconds_per_frame,
+        axis: &axis,
+        title: &p.title,
+        range_db: Some(80.0),
+    };
+    // Wide enough for the evidence scale and its words under the plot.
+    let scale_width = 80 + 70 + 156 + crate::canvas::Canvas::text_width("none to most", 1) + 10;
+    let (mut c, plot) = picture.draw(grey, extra, scale_width);
     // Evidence: blended in proportion to its strength.
     for px in 0..plot.width {
         let col = ((px as f64 + 0.5) * p.grid_cols as f64 / plot.width as f64) as usize;
