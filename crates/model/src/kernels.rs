@@ -82,6 +82,7 @@ impl ConvMaxMel {
     /// (min(conv) = -max(-conv)).
     pub fn new(weight: Vec<f32>, bias: Vec<f32>, scale: Vec<f32>, shift: Vec<f32>, kt: usize, km: usize) -> Self {
         let f = bias.len();
+        assert!(kt > 0 && km > 0, "ConvMaxMel: empty kernel");
         assert!(weight.len() == f * kt * km && scale.len() == f && shift.len() == f, "ConvMaxMel: shapes");
         let sign: Vec<f32> = scale.iter().map(|&s| if s < 0.0 { -1.0 } else { 1.0 }).collect();
         let mut weight = weight;
