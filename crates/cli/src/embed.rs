@@ -51,7 +51,7 @@ pub fn run(a: EmbedArgs) -> Result<ExitCode> {
         bail!("--out {}: write .npy or .csv", a.out.display());
     }
     let inputs = expand(&a.inputs);
-    let total = inputs.files.len() + inputs.errors.len();
+    let total = inputs.total();
     let files = inputs.files;
     if files.is_empty() {
         bail!("nothing to embed: give audio files or folders");

@@ -139,7 +139,7 @@ impl FeaturesArgs {
 
 pub fn run(args: FeaturesArgs) -> Result<ExitCode> {
     let inputs = expand(&args.inputs);
-    let total = inputs.files.len() + inputs.errors.len();
+    let total = inputs.total();
     let files = inputs.files;
     if files.is_empty() {
         bail!("no audio files found in {:?}", args.inputs);

@@ -20,6 +20,14 @@ pub struct Inputs {
     pub errors: Vec<String>,
 }
 
+impl Inputs {
+    /// Inputs in all, for "N of TOTAL files failed": the files plus the entries that could not
+    /// be read.
+    pub fn total(&self) -> usize {
+        self.files.len() + self.errors.len()
+    }
+}
+
 /// Expand folders recursively (sorted, so runs are reproducible; symbolic links followed with
 /// loop detection; a file reached twice is processed once); keep files as given. An unreadable
 /// folder or a link loop is reported and the rest is still walked.

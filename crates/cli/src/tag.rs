@@ -73,7 +73,7 @@ fn top(labels: &[&str], p: &[f32], k: usize) -> Vec<(String, f32)> {
 
 pub fn run(a: TagArgs) -> Result<ExitCode> {
     let inputs = expand(&a.inputs);
-    let total = inputs.files.len() + inputs.errors.len();
+    let total = inputs.total();
     let files = inputs.files;
     if files.is_empty() {
         bail!("nothing to tag: give audio files or folders");

@@ -129,7 +129,7 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
         }
     }
     let inputs = expand(&a.inputs);
-    let total = inputs.files.len() + inputs.errors.len();
+    let total = inputs.total();
     let files = inputs.files;
     let max_windows = (!a.all_windows).then_some(a.max_windows.max(1));
     let (done, mut failures) =

@@ -89,7 +89,8 @@ impl Net {
         // can hold (f32 parameters, twice over for slack, plus a header), so a wrong or hostile
         // path cannot make us allocate gigabytes.
         let size = std::fs::metadata(path).map_err(|e| file_err(e.to_string()))?.len();
-        let params = Net::new(a, d).num_params() as u64;
+        let net = Net::new(a, d);
+        let params = net.num_params() as u64;
         if size > 8 * params + (1 << 20) {
             return Err(file_err(format!(
                 "{size} bytes is far more than the {params} parameters of this {:?} model need",
@@ -97,7 +98,7 @@ impl Net {
             )));
         }
         let bytes = std::fs::read(path).map_err(|e| file_err(e.to_string()))?;
-        Self::load_bytes_from(a, &bytes, d, path)
+        Self::fill(net, a, &bytes, path)
     }
 
     /// Save a training checkpoint (burnpack: unlike safetensors it keeps each parameter's
@@ -124,13 +125,13 @@ impl Net {
 
     /// Same as [`Net::load`] from bytes (the model embedded in the binary).
     pub fn load_bytes(a: &ArchConfig, bytes: &[u8], d: &Device) -> Result<Net> {
-        Self::load_bytes_from(a, bytes, d, Path::new("<embedded model>"))
+        Self::fill(Net::new(a, d), a, bytes, Path::new("<embedded model>"))
     }
 
-    fn load_bytes_from(a: &ArchConfig, bytes: &[u8], d: &Device, origin: &Path) -> Result<Net> {
+    /// `net` (the structure of `a`) with its weights from safetensors `bytes`.
+    fn fill(mut net: Net, a: &ArchConfig, bytes: &[u8], origin: &Path) -> Result<Net> {
         let bad = |msg: String| ModelError::File { path: origin.into(), msg };
         check_finite(bytes).map_err(bad)?;
-        let mut net = Net::new(a, d);
         let mut store = SafetensorsStore::from_bytes(Some(bytes.to_vec()));
         let r = net.load_from(&mut store).map_err(|e| bad(format!("not a valid model file: {e:?}")))?;
         if !r.errors.is_empty() || !r.missing.is_empty() {
