@@ -47,9 +47,17 @@ impl Spectrogram<'_> {
     /// its title), and where its plot area is.
     pub fn draw(&self, colors: fn(f32) -> Color, extra_bottom: i64, min_width: i64) -> (Canvas, Plot) {
         let Spectrogram { data, rows, frames, seconds_per_frame, axis, title, range_db } = *self;
-        let (left, right, top, bottom) = (80i64, 20i64, 30i64, 50i64 + extra_bottom);
+        // The left margin holds the frequency labels, or the widest row label (a tag name).
+        let widest = match axis {
+            FreqAxis::Labels(l) => l.iter().map(|s| Canvas::text_width(s, 1)).max().unwrap_or(0),
+            FreqAxis::Hz(_) => 0,
+        };
+        let (left, right, top, bottom) = (80i64.max(widest + 14), 20i64, 30i64, 50i64 + extra_bottom);
         let plot_w = frames.clamp(200, 1600) as i64;
-        let plot_h = (rows * 3).clamp(120, 512) as i64;
+        // Labelled rows (tags, chroma) get room for their labels: 14 px each, up to the cap
+        // (past it the labels are thinned below).
+        let row_px = if matches!(axis, FreqAxis::Labels(_)) { 14 } else { 3 };
+        let plot_h = (rows * row_px).clamp(120, 512) as i64;
         let width = (left + plot_w + right).max(left + Canvas::text_width(title, 2) + 2 * right).max(min_width);
         let mut c = Canvas::new(width as u32, (top + plot_h + bottom) as u32, WHITE);
         let finite = data.iter().copied().filter(|v| v.is_finite());
