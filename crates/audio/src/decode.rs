@@ -38,7 +38,7 @@ pub const MAX_CHANNELS: usize = 64;
 fn riff_fmt(path: &Path) -> Option<(u32, usize)> {
     use std::io::Read;
     let mut head = [0u8; 4096];
-    let n = File::open(path).ok()?.read(&mut head).ok()?;
+    let n = genre_fsio::open_regular(path).ok()?.read(&mut head).ok()?;
     let b = &head[..n];
     if b.len() < 12 || &b[..4] != b"RIFF" || &b[8..12] != b"WAVE" {
         return None;
@@ -107,7 +107,7 @@ const SEEK_PREROLL_SECS: f64 = 0.25;
 
 impl Decoder {
     pub fn open(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|source| AudioError::Open { path: path.into(), source })?;
+        let file = genre_fsio::open_regular(path).map_err(|source| AudioError::Open { path: path.into(), source })?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         if len == 0 {
             return Err(AudioError::EmptyFile { path: path.into() });

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use genre_pipeline::inputs::named;
+
 use crate::progress::bar;
 
 /// `work` on every file, answers in input order; failures as "file: cause".
@@ -30,16 +32,6 @@ pub fn over_files<T: Send>(
     }
     pb.finish_and_clear();
     (done, failed)
-}
-
-/// "file: cause", unless the cause already starts with the file's name (most errors do).
-pub fn named(f: &Path, cause: String) -> String {
-    let name = f.display().to_string();
-    if cause.starts_with(&name) {
-        cause
-    } else {
-        format!("{name}: {cause}")
-    }
 }
 
 /// List failures on stderr (after the work, so they are not lost in progress output); exit

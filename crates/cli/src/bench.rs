@@ -16,7 +16,7 @@ use genre_features::gtzan::gtzan57;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::inputs::expand;
+use genre_pipeline::inputs::expand;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {

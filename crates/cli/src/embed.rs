@@ -13,7 +13,7 @@ use genre_pipeline::{featurize_file, MusicnnEmbedder};
 use genre_report::npy::write_npy;
 
 use crate::batch::{over_files, report_failures};
-use crate::inputs::expand;
+use genre_pipeline::inputs::expand;
 
 /// Examples:
 ///   genre embed song.mp3 --out song.npy                      ([windows, 200] penultimate layer)

@@ -10,7 +10,7 @@ use genre_pipeline::Predictor;
 use genre_report::explain::maps_png;
 use serde_json::json;
 
-use crate::batch::named;
+use genre_pipeline::inputs::named;
 
 /// Examples:
 ///   genre explain song.mp3 --out cam.png                 (why the default model chose its genre)

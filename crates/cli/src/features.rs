@@ -19,7 +19,7 @@ use genre_report::spectrogram::{FreqAxis, Spectrogram};
 use rayon::prelude::*;
 
 use crate::batch::report_failures;
-use crate::inputs::expand;
+use genre_pipeline::inputs::expand;
 use crate::progress::bar;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -6,12 +6,11 @@ mod bench;
 mod embed;
 mod explain;
 mod features;
-mod inputs;
 mod judge;
 mod learn;
 mod progress;
+mod scan;
 mod serve;
-mod sources;
 mod tag;
 mod tell;
 
@@ -32,7 +31,7 @@ struct Cli {
 enum Command {
     /// Extract features (log-mel, MFCC, STFT, chroma, GTZAN-57) from audio files or folders.
     Features(features::FeaturesArgs),
-    /// Train a model (cnn, resnet, lstm, crnn, features) on a genre folder, manifest or feature table.
+    /// Train a model (cnn, resnet, lstm, crnn, features, or a head on pre-trained musicnn) on a genre folder, manifest or feature table.
     Train(learn::TrainArgs),
     /// Score a trained model: segment/track accuracy, per-genre P/R/F1, confusion matrix.
     Eval(judge::EvalArgs),
@@ -46,6 +45,8 @@ enum Command {
     Tag(tag::TagArgs),
     /// Embeddings of the pre-trained musicnn network, per window or per file, as .npy or .csv.
     Embed(embed::EmbedArgs),
+    /// Tag a whole music library into SQLite (resumable, sharded), optionally writing genres into the files' tags.
+    Scan(scan::ScanArgs),
     /// Measure decoding and feature extraction speed (x realtime, 1 thread and all threads).
     Bench(bench::BenchArgs),
     /// Write a synthetic genre data set (one folder per genre of generated WAV clips) for demos and tests.
@@ -87,6 +88,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => explain::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Embed(a) => embed::run(a),
+        Command::Scan(a) => scan::run(a),
         Command::Synth(a) => {
             genre_audio::synth::write_genre_folder(&a.out, a.classes, a.per_class, a.secs, 22050, a.seed)
                 .map(|files| {

@@ -56,6 +56,13 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         tmp: a.tmp.clone().unwrap_or_else(std::env::temp_dir),
         quiz: a.quiz.clone(),
     };
+    // main() restores the default SIGPIPE for pipelines; a server must not die when a client
+    // resets mid-answer: ignored, a write to a closed socket is that connection's error.
+    #[cfg(unix)]
+    // SAFETY: set before the runtime starts any thread.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(genre_server::serve(model, name, opts)).context("genre serve")?;
     Ok(ExitCode::SUCCESS)

@@ -14,7 +14,7 @@ use genre_report::spectrogram::{FreqAxis, Spectrogram};
 use serde::Serialize;
 
 use crate::batch::{over_files, report_failures};
-use crate::inputs::expand;
+use genre_pipeline::inputs::expand;
 
 /// Examples:
 ///   genre tag song.mp3                        (top 5 of musicnn-MSD's 50 Last.fm tags)

@@ -12,7 +12,7 @@ use genre_pipeline::{Builtin, Classifier, FilePrediction, Predictor};
 use serde::Serialize;
 
 use crate::batch::{over_files, report_failures};
-use crate::inputs::expand;
+use genre_pipeline::inputs::expand;
 
 /// Examples:
 ///   genre predict song.mp3                         (default model, embedded in the binary)

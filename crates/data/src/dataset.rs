@@ -33,6 +33,37 @@ pub struct Dataset {
     pub feature_names: Vec<String>,
 }
 
+/// Longest label (genre or tag name) accepted: labels become picture rows and card entries.
+pub const MAX_LABEL_CHARS: usize = 100;
+/// Longest line of a manifest or table (a path, its labels and group fit many times over).
+pub const MAX_LINE_BYTES: usize = 64 << 10;
+
+/// Every line under [`MAX_LINE_BYTES`], or the first that is not.
+fn check_line_lengths(text: &str) -> std::result::Result<(), String> {
+    match text.lines().position(|l| l.len() > MAX_LINE_BYTES) {
+        Some(i) => Err(format!("line {}: longer than {MAX_LINE_BYTES} bytes", i + 1)),
+        None => Ok(()),
+    }
+}
+
+/// A feature table's header: no column twice, and a GTZAN-style table (any GTZAN-57 column
+/// name) holds all 57, or the model it trains could not be fed by genre's own features.
+fn check_table_header(header: &[String]) -> std::result::Result<(), String> {
+    let mut seen = BTreeSet::new();
+    if let Some(dup) = header.iter().find(|h| !seen.insert(h.as_str())) {
+        return Err(format!("column '{dup}' appears twice in the header"));
+    }
+    let gtzan = genre_features::gtzan::gtzan57_names();
+    if header.iter().any(|h| gtzan.contains(h)) {
+        let missing: Vec<&String> = gtzan.iter().filter(|g| !seen.contains(g.as_str())).collect();
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+            return Err(format!("a GTZAN-57 table lacks {} column(s): {}", missing.len(), names.join(", ")));
+        }
+    }
+    Ok(())
+}
+
 const AUDIO_EXT: [&str; 7] = ["wav", "flac", "mp3", "ogg", "oga", "m4a", "aac"];
 
 impl Dataset {
@@ -42,12 +73,12 @@ impl Dataset {
         if path.is_dir() {
             return Self::from_folder(path);
         }
-        let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+        let text = genre_fsio::read_text(path, genre_fsio::TEXT_CAP).map_err(io_err(path))?;
         let header = text.lines().next().unwrap_or("");
         if header.starts_with("filename,") && header.trim_end().ends_with(",label") {
-            Self::from_feature_table(path)
+            Self::feature_table_from_text(&text, path)
         } else {
-            Self::from_manifest(path)
+            Self::manifest_from_text(&text, path)
         }
     }
 
@@ -77,18 +108,27 @@ impl Dataset {
     /// `path,labels[,group]` with a header line; paths relative to the manifest's folder; labels
     /// separated by `|` (any row with two labels makes the data set multi-label).
     pub fn from_manifest(csv_path: &Path) -> Result<Self> {
+        let text = genre_fsio::read_text(csv_path, genre_fsio::TEXT_CAP).map_err(io_err(csv_path))?;
+        Self::manifest_from_text(&text, csv_path)
+    }
+
+    fn manifest_from_text(text: &str, csv_path: &Path) -> Result<Self> {
         let base = csv_path.parent().unwrap_or(Path::new("."));
-        let mut rdr = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_path(csv_path)
-            .map_err(|e| DataError::Invalid(format!("{}: {e}", csv_path.display())))?;
+        let invalid = |msg: String| DataError::Invalid(format!("{}: {msg}", csv_path.display()));
+        check_line_lengths(text).map_err(invalid)?;
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
         let mut rows = Vec::new();
         let mut names = BTreeSet::new();
         let mut seen = std::collections::HashMap::new();
         let mut problems = Vec::new();
-        for (i, rec) in rdr.records().enumerate() {
-            let line = i + 2;
-            let rec = rec.map_err(|e| DataError::Invalid(format!("{}: line {line}: {e}", csv_path.display())))?;
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| invalid(e.to_string()))?;
+            let line = rec.position().map_or(0, |p| p.line());
+            // A stray quote makes the CSV reader swallow the following lines into one field.
+            if rec.iter().any(|f| f.contains(['\n', '\r'])) {
+                problems.push(format!("line {line}: a quote opened on this line is not closed before the line ends"));
+                continue;
+            }
             let (Some(p), Some(l)) = (rec.get(0), rec.get(1)) else {
                 problems.push(format!("line {line}: need path,labels"));
                 continue;
@@ -96,6 +136,11 @@ impl Dataset {
             let labels: Vec<String> = l.split('|').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
             if labels.is_empty() {
                 problems.push(format!("line {line}: {p}: no label"));
+                continue;
+            }
+            if let Some(long) = labels.iter().find(|l| l.chars().count() > MAX_LABEL_CHARS) {
+                let head: String = long.chars().take(40).collect();
+                problems.push(format!("line {line}: label '{head}...' is longer than {MAX_LABEL_CHARS} characters"));
                 continue;
             }
             let path = base.join(p);
@@ -146,32 +191,37 @@ impl Dataset {
     /// A feature table: `filename,length,<features...>,label`; every numeric column except
     /// `length` is a feature.
     pub fn from_feature_table(csv_path: &Path) -> Result<Self> {
-        let mut rdr =
-            csv::Reader::from_path(csv_path).map_err(|e| DataError::Invalid(format!("{}: {e}", csv_path.display())))?;
-        let header: Vec<String> =
-            rdr.headers().map_err(|e| DataError::Invalid(e.to_string()))?.iter().map(String::from).collect();
+        let text = genre_fsio::read_text(csv_path, genre_fsio::TEXT_CAP).map_err(io_err(csv_path))?;
+        Self::feature_table_from_text(&text, csv_path)
+    }
+
+    fn feature_table_from_text(text: &str, csv_path: &Path) -> Result<Self> {
+        let invalid = |msg: String| DataError::Invalid(format!("{}: {msg}", csv_path.display()));
+        check_line_lengths(text).map_err(invalid)?;
+        let mut rdr = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = rdr.headers().map_err(|e| invalid(e.to_string()))?.iter().map(String::from).collect();
+        check_table_header(&header).map_err(invalid)?;
         let feat_cols: Vec<usize> =
             (0..header.len()).filter(|&i| !matches!(header[i].as_str(), "filename" | "length" | "label")).collect();
-        let label_col =
-            header.iter().position(|h| h == "label").ok_or_else(|| DataError::Invalid("no label column".into()))?;
+        let label_col = header.iter().position(|h| h == "label").ok_or_else(|| invalid("no label column".into()))?;
         let mut rows = Vec::new();
         let mut names = BTreeSet::new();
-        for (i, rec) in rdr.records().enumerate() {
-            let rec = rec.map_err(|e| DataError::Invalid(format!("{}: row {}: {e}", csv_path.display(), i + 2)))?;
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| invalid(e.to_string()))?;
+            let row = rec.position().map_or(0, |p| p.line());
             let feats: Vec<f32> = feat_cols
                 .iter()
-                .map(|&c| {
-                    rec[c].parse::<f32>().map_err(|_| {
-                        DataError::Invalid(format!(
-                            "{}: row {}: column {} is not a number",
-                            csv_path.display(),
-                            i + 2,
-                            header[c]
-                        ))
-                    })
+                .map(|&c| match rec[c].trim().parse::<f32>() {
+                    // 1e308 parses to f32 infinity: as unusable as "inf" itself.
+                    Ok(v) if v.is_finite() => Ok(v),
+                    Ok(_) => Err(invalid(format!("row {row}: column {} is not a finite number ({})", header[c], &rec[c]))),
+                    Err(_) => Err(invalid(format!("row {row}: column {} is not a number", header[c]))),
                 })
                 .collect::<Result<_>>()?;
             let label = rec[label_col].to_string();
+            if label.chars().count() > MAX_LABEL_CHARS {
+                return Err(invalid(format!("row {row}: the label is longer than {MAX_LABEL_CHARS} characters")));
+            }
             names.insert(label.clone());
             rows.push((PathBuf::from(&rec[0]), label, feats));
         }

@@ -40,7 +40,7 @@ pub struct Split {
 
 /// Entries of a list file: one path per line ("blues/blues.00001.wav"), matched by file stem.
 fn read_list(path: &Path) -> Result<HashSet<String>> {
-    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    let text = genre_fsio::read_text(path, genre_fsio::TEXT_CAP).map_err(io_err(path))?;
     Ok(text
         .lines()
         .map(str::trim)

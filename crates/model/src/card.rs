@@ -82,8 +82,8 @@ impl ModelCard {
     }
 
     pub fn load(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| ModelError::File { path: path.into(), msg: e.to_string() })?;
+        let text = genre_fsio::read_text(path, genre_fsio::JSON_CAP)
+            .map_err(|e| ModelError::File { path: path.into(), msg: e.to_string() })?;
         Self::from_json(&text).map_err(|e| ModelError::File { path: path.into(), msg: e.to_string() })
     }
 

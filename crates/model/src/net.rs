@@ -88,16 +88,16 @@ impl Net {
         // The file is read whole: refuse first one far larger than the card's architecture
         // can hold (f32 parameters, twice over for slack, plus a header), so a wrong or hostile
         // path cannot make us allocate gigabytes.
-        let size = std::fs::metadata(path).map_err(|e| file_err(e.to_string()))?.len();
         let net = Net::new(a, d);
         let params = net.num_params() as u64;
-        if size > 8 * params + (1 << 20) {
-            return Err(file_err(format!(
-                "{size} bytes is far more than the {params} parameters of this {:?} model need",
-                a.family
-            )));
-        }
-        let bytes = std::fs::read(path).map_err(|e| file_err(e.to_string()))?;
+        let bytes = genre_fsio::read_capped(path, 8 * params + (1 << 20)).map_err(|e| {
+            let why = if e.kind() == std::io::ErrorKind::InvalidData {
+                format!("far more than the {params} parameters of this {:?} model need ({e})", a.family)
+            } else {
+                e.to_string()
+            };
+            file_err(why)
+        })?;
         Self::fill(net, a, &bytes, path)
     }
 
@@ -110,6 +110,8 @@ impl Net {
     }
 
     pub fn load_checkpoint(a: &ArchConfig, path: &Path, d: &Device) -> Result<Net> {
+        // burn opens the path itself: a FIFO put there must be refused before it blocks.
+        genre_fsio::open_regular(path).map_err(|e| ModelError::File { path: path.into(), msg: e.to_string() })?;
         let mut net = Net::new(a, d);
         let r = net
             .load_from(&mut BurnpackStore::from_file(path).auto_extension(false))

@@ -129,7 +129,16 @@ pub fn fit_normalization(src: &dyn DataSource, per_row: bool, min_std: f32) -> R
     }
     let mean: Vec<f32> = (0..k).map(|r| (s[r] / n[r].max(1.0)) as f32).collect();
     let std: Vec<f32> = (0..k)
-        .map(|r| ((s2[r] / n[r].max(1.0) - (s[r] / n[r].max(1.0)).powi(2)).max(0.0).sqrt() as f32).max(min_std))
+        .map(|r| {
+            let std = (s2[r] / n[r].max(1.0) - (s[r] / n[r].max(1.0)).powi(2)).max(0.0).sqrt() as f32;
+            // A constant input carries nothing: std 1 keeps it at 0 after centring, where a
+            // tiny floor would blow any later deviation up a million-fold.
+            if std <= 1e-6 {
+                1.0
+            } else {
+                std.max(min_std)
+            }
+        })
         .collect();
     Ok(Normalization { mean, std })
 }
@@ -333,9 +342,10 @@ pub fn train(
     };
     let mut state = State { epochs_done: 0, best_epoch: 0, best_score: f64::NEG_INFINITY, history: Vec::new() };
     if state_path.exists() && weights_path.exists() && optim_path.exists() {
-        state = serde_json::from_str(&std::fs::read_to_string(&state_path).map_err(file_err(&state_path))?)
+        state = serde_json::from_str(&genre_fsio::read_text(&state_path, genre_fsio::JSON_CAP).map_err(file_err(&state_path))?)
             .map_err(|e| ModelError::File { path: state_path.clone(), msg: e.to_string() })?;
         net = Net::load_checkpoint(arch, &weights_path, &ad)?;
+        genre_fsio::open_regular(&optim_path).map_err(file_err(&optim_path))?;
         let rec = burn::optim::OptimizerRecord::load(&optim_path)
             .map_err(|e| ModelError::File { path: optim_path.clone(), msg: format!("{e:?}") })?;
         optim = optim.load_record(rec);

@@ -46,7 +46,7 @@ impl Predictor {
             }
             Some(p) if p.join("ensemble.json").is_file() => {
                 let file = p.join("ensemble.json");
-                let text = std::fs::read_to_string(&file)
+                let text = genre_fsio::read_text(&file, genre_fsio::JSON_CAP)
                     .map_err(|e| PipelineError::Invalid(format!("{}: {e}", file.display())))?;
                 Self::from_spec(&text, &file.display().to_string(), |m| Classifier::load(Some(&p.join(m))))
             }

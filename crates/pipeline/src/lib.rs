@@ -7,17 +7,22 @@
 //!   answering per window and per file; usable from any thread.
 //! - [`ensemble`]: several classifiers answering together (the built-in default is one).
 
+pub mod answer;
 pub mod classify;
 pub mod embed;
 pub mod ensemble;
 pub mod explain;
 pub mod featurize;
+pub mod inputs;
+pub mod tags;
 
 pub use classify::{Builtin, Classifier, FilePrediction};
 pub use embed::MusicnnEmbedder;
 pub use ensemble::Predictor;
 pub use explain::{explain_file, Explanation};
 pub use featurize::{featurize_file, FileWindows};
+pub use answer::Answer;
+pub use tags::{FileTags, Tagger};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {

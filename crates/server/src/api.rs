@@ -25,20 +25,53 @@ use crate::{assets, State};
 
 /// Windows analysed per upload at most (evenly spread): bounds the work of a long upload.
 const MAX_WINDOWS: usize = 64;
+/// Body cap of every route but the upload (JSON answers are a few dozen bytes).
+const SMALL_BODY: usize = 16 << 10;
+/// Longest upload file name kept, in bytes (it is shown in the answer and the picture's title).
+const MAX_NAME: usize = 255;
 
 pub fn routes(st: Arc<State>) -> Router {
     let mut r = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/model", get(model))
-        .route("/api/predict", post(predict))
+        // Uploads are bounded by our own limit (413 with a JSON body), not the extractor default.
+        .route("/api/predict", post(predict).layer(DefaultBodyLimit::disable()))
         .route("/api/quiz/next", get(quiz_next))
         .route("/api/quiz/clip/{id}", get(quiz_clip))
         .route("/api/quiz/answer", post(quiz_answer));
     for p in assets::paths() {
         r = r.route(p, get(move || async move { assets::get(p) }));
     }
-    // Uploads are bounded by our own limit (413 with a JSON body), not the extractor default.
-    r.layer(DefaultBodyLimit::disable()).with_state(st)
+    r.fallback(|| async { err(StatusCode::NOT_FOUND, "no such route") })
+        .layer(DefaultBodyLimit::max(SMALL_BODY))
+        .layer(axum::middleware::map_response(json_errors))
+        .with_state(st)
+}
+
+/// Errors made by the framework itself (extractor rejections, wrong method) are plain text:
+/// answer every error as `{"error": ...}` with the same status, its text not echoed.
+async fn json_errors(r: Response) -> Response {
+    let is_json = r.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if r.status().as_u16() < 400 || is_json {
+        return r;
+    }
+    let status = r.status();
+    err(status, status.canonical_reason().unwrap_or("request refused").to_lowercase()).into_response()
+}
+
+/// An internal failure: the details go to the log, the client gets a generic answer (no paths).
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    eprintln!("genre serve: internal error: {e}");
+    err(StatusCode::INTERNAL_SERVER_ERROR, "internal error, see the server log")
+}
+
+/// At most `MAX_NAME` bytes of a client's file name, cut on a character boundary.
+fn cap_name(name: &str) -> String {
+    let mut end = name.len().min(MAX_NAME);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name[..end].to_string()
 }
 
 /// An error answered as `{"error": "..."}` with its status.
@@ -119,7 +152,7 @@ async fn read_upload(st: &State, req: Request) -> Result<(String, Bytes), ApiErr
         .map_err(|e| bad_form(e.body_text()))?;
     while let Some(field) = form.next_field().await.map_err(|e| bad_form(e.body_text()))? {
         if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("upload").to_string();
+            let name = cap_name(field.file_name().unwrap_or("upload"));
             let data = field.bytes().await.map_err(|e| bad_form(e.body_text()))?;
             if data.len() > limit {
                 return Err(too_big());
@@ -156,7 +189,7 @@ async fn on_cpu<T: Send + 'static>(
             work(&st2)
         })
         .await
-        .map_err(|_| err(StatusCode::INTERNAL_SERVER_ERROR, "the analysis failed unexpectedly"))?
+        .map_err(internal)?
     };
     tokio::time::timeout(st.opts.timeout, job)
         .await
@@ -179,14 +212,15 @@ fn upload_error(e: PipelineError) -> ApiError {
             err(status, cause)
         }
         PipelineError::Data(DataError::Feature { msg, .. }) => err(StatusCode::UNPROCESSABLE_ENTITY, msg.clone()),
-        _ => err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        _ => internal(e),
     }
 }
 
 /// Write the upload to a temporary file (removed when this returns, whatever happens), explain
 /// it, draw it.
 fn analyse(st: &State, name: &str, bytes: &[u8], class: Option<usize>) -> Result<Value, ApiError> {
-    let internal = |e: std::io::Error| err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    // A /tmp cleaner may have removed the private folder: recreate it rather than fail forever.
+    std::fs::create_dir_all(st.tmp.path()).map_err(internal)?;
     let ext = Path::new(name)
         .extension()
         .and_then(|e| e.to_str())
@@ -267,7 +301,7 @@ async fn quiz_next(Shared(st): Shared<Arc<State>>) -> Result<Json<Value>, ApiErr
 async fn quiz_clip(Shared(st): Shared<Arc<State>>, UrlPath(id): UrlPath<usize>) -> Result<Response, ApiError> {
     let quiz = quiz_of(&st)?;
     let (path, _) = quiz.clips.get(id).ok_or_else(|| err(StatusCode::NOT_FOUND, "no such clip"))?;
-    let bytes = tokio::fs::read(path).await.map_err(|e| err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let bytes = tokio::fs::read(path).await.map_err(internal)?;
     Ok(([(header::CONTENT_TYPE, Quiz::content_type(path))], bytes).into_response())
 }
 

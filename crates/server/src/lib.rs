@@ -82,15 +82,27 @@ pub fn app(model: Predictor, model_name: String, opts: Options) -> std::io::Resu
     Ok(api::routes(state))
 }
 
-/// Serve until Ctrl-C.
+/// Serve until Ctrl-C or SIGTERM: both shut down gracefully, so the private folder is removed.
 pub async fn serve(model: Predictor, model_name: String, opts: Options) -> std::io::Result<()> {
     let addr = opts.addr;
     let router = app(model, model_name, opts)?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     eprintln!("genre serve: http://{}/", listener.local_addr()?);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    axum::serve(listener, router).with_graceful_shutdown(stop_signal()).await
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

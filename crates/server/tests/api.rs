@@ -194,3 +194,75 @@ fn the_quiz_plays_clips_and_judges_both_players() {
         other => panic!("{other:?}"),
     }
 }
+
+/// (status, body text) of a GET.
+fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+    match ureq::get(&format!("http://{addr}{path}")).call() {
+        Ok(r) => (r.status(), r.into_string().unwrap()),
+        Err(ureq::Error::Status(s, r)) => (s, r.into_string().unwrap()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn assert_json_error(status: u16, body: &str, want: u16) {
+    assert_eq!(status, want, "{body}");
+    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+    assert!(v["error"].is_string(), "{body}");
+}
+
+#[test]
+fn json_routes_have_a_small_body_cap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let addr = start(options(tmp.path()));
+    // 1 MB of JSON to the quiz answer: refused by the cap, not buffered (413, JSON).
+    let big = format!("{{\"id\":\"0\",\"guess\":\"{}\"}}", "x".repeat(1 << 20));
+    let (status, v) = post(addr, "/api/quiz/answer", "application/json", big.as_bytes());
+    assert_eq!(status, 413, "{v}");
+    assert!(v["error"].is_string());
+}
+
+#[test]
+fn framework_errors_are_json_with_the_right_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let addr = start(options(tmp.path()));
+    let (status, v) = post(addr, "/api/quiz/answer", "application/json", b"{not json");
+    assert_eq!(status, 400, "{v}");
+    assert!(v["error"].is_string());
+    let (status, v) = post(addr, "/api/predict?class=a&class=b", "audio/wav", b"RIFF");
+    assert_eq!(status, 400, "{v}");
+    let (s, b) = get(addr, "/api/quiz/clip/not-a-number");
+    assert_json_error(s, &b, 400);
+    let (s, b) = get(addr, "/api/no-such-route");
+    assert_json_error(s, &b, 404);
+    let (s, b) = get(addr, "/api/predict");
+    assert_json_error(s, &b, 405);
+}
+
+#[test]
+fn a_giant_file_name_is_capped_and_does_not_size_the_picture() {
+    let tmp = tempfile::tempdir().unwrap();
+    let addr = start(options(tmp.path()));
+    let wav = wav_bytes(tmp.path(), 2, 4.0, 3);
+    // 50 000 characters, multi-byte ones so the cap must fall on a character boundary.
+    let name = format!("{}.wav", "é".repeat(50_000));
+    let (ct, body) = multipart("file", &name, &wav);
+    let (status, v) = post(addr, "/api/predict", &ct, &body);
+    assert_eq!(status, 200, "{v}");
+    let kept = v["file"].as_str().unwrap();
+    assert!(kept.len() <= 255 && kept.starts_with('é'), "{} bytes", kept.len());
+    let width = v["picture"]["width"].as_u64().unwrap_or(0);
+    assert!(width < 10_000, "picture {width} px wide");
+}
+
+#[test]
+fn a_vanished_temp_folder_is_recreated_and_no_path_is_answered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let addr = start(options(tmp.path()));
+    for d in std::fs::read_dir(tmp.path()).unwrap() {
+        std::fs::remove_dir_all(d.unwrap().path()).unwrap(); // a /tmp cleaner
+    }
+    let wav = wav_bytes(&std::env::temp_dir(), 1, 4.0, 5);
+    let (status, v) = post(addr, "/api/predict", "audio/wav", &wav);
+    assert_eq!(status, 200, "{v}");
+    assert!(!v.to_string().contains(tmp.path().to_str().unwrap()));
+}

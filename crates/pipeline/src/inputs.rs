@@ -62,3 +62,13 @@ pub fn expand(paths: &[PathBuf]) -> Inputs {
     }
     out
 }
+
+/// "file: cause", unless the cause already starts with the file's name (most errors do).
+pub fn named(f: &Path, cause: String) -> String {
+    let name = f.display().to_string();
+    if cause.starts_with(&name) {
+        cause
+    } else {
+        format!("{name}: {cause}")
+    }
+}

@@ -1,0 +1,74 @@
+//! A file's answer as every face shows it: the CLI's `--json` entry, the Python package's dict,
+//! the server's body. One shape, built in one place.
+
+use genre_model::metrics::{argmax, top_k};
+use genre_model::ModelCard;
+use serde::Serialize;
+
+use crate::FilePrediction;
+
+/// One window of the timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct Segment {
+    pub start: f64,
+    pub end: f64,
+    pub genre: String,
+    pub probabilities: Vec<f32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    pub file: String,
+    pub genre: String,
+    /// The `k` most likely classes, most likely first.
+    pub top: Vec<(String, f32)>,
+    /// One per class, in the card's class order.
+    pub probabilities: Vec<f32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<Segment>,
+    /// Multi-label models: the tags whose probability reaches the model's threshold.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Why the answer deserves little trust (silence, too short), if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+impl Answer {
+    /// The answer for `file` (a name to show) from its prediction: `k` top classes, and the
+    /// per-window timeline when `segments`.
+    pub fn new(card: &ModelCard, file: String, p: FilePrediction, k: usize, segments: bool) -> Self {
+        let segments = if segments {
+            p.windows
+                .times
+                .iter()
+                .zip(&p.window_probs)
+                .map(|(&(start, end), w)| Segment {
+                    start,
+                    end,
+                    genre: card.classes[argmax(w)].clone(),
+                    probabilities: w.clone(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Self {
+            warning: p.windows.warning(),
+            file,
+            genre: card.classes[argmax(&p.probs)].clone(),
+            top: top_k(&p.probs, k).into_iter().map(|i| (card.classes[i].clone(), p.probs[i])).collect(),
+            tags: tags_of(card, &p.probs),
+            probabilities: p.probs,
+            segments,
+        }
+    }
+}
+
+/// Tags at or above their threshold (multi-label models only).
+pub fn tags_of(card: &ModelCard, p: &[f32]) -> Vec<String> {
+    if !card.multi_label {
+        return Vec::new();
+    }
+    p.iter().zip(&card.thresholds).zip(&card.classes).filter(|((v, t), _)| v >= t).map(|(_, c)| c.clone()).collect()
+}
