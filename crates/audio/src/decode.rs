@@ -96,6 +96,11 @@ struct CodecStream {
     decoded_any: bool,
     recoverable_errors: usize,
     last_error: Option<String>,
+    /// Channels of the last decoded packet.
+    channels: usize,
+    /// A chunk decoded ahead (to learn the channel count when the container leaves it open),
+    /// handed out first.
+    pending: Option<Vec<f32>>,
 }
 
 /// Recoverable packet errors tolerated before a stream is declared corrupt. MP3 streams often carry
@@ -125,6 +130,7 @@ impl Decoder {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| CodecStream::open(path, file))).map_err(
                 |_| AudioError::Corrupt { path: path.into(), detail: "the decoder rejected the stream".into() },
             )??;
+        let (info, codec) = learn_channels(path, info, codec)?;
         check_header(path, &info)?;
         Ok(Self { path: path.into(), info, backend: Backend::Codec(Box::new(codec)) })
     }
@@ -168,6 +174,19 @@ impl Decoder {
             Backend::Codec(codec) => codec.next_chunk(&self.path),
         }
     }
+}
+
+/// MP4 (AAC, ALAC) tracks may leave the channel count to the first packet: decode it (kept
+/// for the first chunk) and take the count from the decoder's output.
+fn learn_channels(path: &Path, mut info: SourceInfo, mut codec: CodecStream) -> Result<(SourceInfo, CodecStream)> {
+    if info.channels != 0 {
+        return Ok((info, codec));
+    }
+    let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| codec.next_chunk(path)))
+        .map_err(|_| AudioError::Corrupt { path: path.into(), detail: "the decoder rejected the stream".into() })??;
+    info.channels = codec.channels;
+    codec.pending = first;
+    Ok((info, codec))
 }
 
 impl CodecStream {
@@ -215,6 +234,8 @@ impl CodecStream {
             decoded_any: false,
             recoverable_errors: 0,
             last_error: None,
+            channels: 0,
+            pending: None,
         };
         Ok((info, stream))
     }
@@ -228,6 +249,7 @@ impl CodecStream {
         let seeked = self.format.seek(SeekMode::Accurate, SeekTo::Time { time, track_id: Some(self.track_id) });
         match seeked {
             Ok(to) => {
+                self.pending = None;
                 self.decoder.reset();
                 self.skip_frames = target.saturating_sub(to.actual_ts);
             }
@@ -236,6 +258,27 @@ impl CodecStream {
     }
 
     fn next_chunk(&mut self, path: &Path) -> Result<Option<Vec<f32>>> {
+        loop {
+            let mut mono = match self.pending.take() {
+                Some(m) => m,
+                None => match self.decode_next(path)? {
+                    Some(m) => m,
+                    None => return Ok(None),
+                },
+            };
+            if self.skip_frames > 0 {
+                let drop = (self.skip_frames as usize).min(mono.len());
+                mono.drain(..drop);
+                self.skip_frames -= drop as u64;
+            }
+            if !mono.is_empty() {
+                return Ok(Some(mono));
+            }
+        }
+    }
+
+    /// The next decoded packet of the track, mixed to mono (`None` at the end).
+    fn decode_next(&mut self, path: &Path) -> Result<Option<Vec<f32>>> {
         loop {
             let packet = match self.format.next_packet() {
                 Ok(p) => p,
@@ -275,16 +318,9 @@ impl CodecStream {
             if decoded.frames() == 0 {
                 continue;
             }
-            let mut mono = planes_to_mono(decoded);
-            if self.skip_frames > 0 {
-                let drop = (self.skip_frames as usize).min(mono.len());
-                mono.drain(..drop);
-                self.skip_frames -= drop as u64;
-            }
+            self.channels = decoded.spec().channels.count();
             self.decoded_any = true;
-            if !mono.is_empty() {
-                return Ok(Some(mono));
-            }
+            return Ok(Some(planes_to_mono(decoded)));
         }
     }
 

@@ -73,11 +73,22 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    // A picture that cannot be drawn (a very long file) costs the picture only: the JSON is
+    // still written, with a warning and exit 1.
     let mut picture = serde_json::Value::Null;
+    let mut code = ExitCode::SUCCESS;
     if let Some(out) = &a.out {
-        let plot = explain_picture(&a.input, None, &e, &classes, out)?;
-        picture = json!({ "path": out, "plot": plot });
-        eprintln!("picture written to {}", out.display());
+        match explain_picture(&a.input, None, &e, &classes, out) {
+            Ok(plot) => {
+                picture = json!({ "path": out, "plot": plot });
+                eprintln!("picture written to {}", out.display());
+            }
+            Err(err) => {
+                eprintln!("warning: {}: picture not drawn: {err:#}", out.display());
+                picture = json!({ "error": format!("{err:#}") });
+                code = ExitCode::FAILURE;
+            }
+        }
     }
     let top: Vec<(String, f32)> =
         genre_model::metrics::top_k(&e.probs, 3).into_iter().map(|i| (classes[i].clone(), e.probs[i])).collect();
@@ -103,7 +114,7 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
         });
         std::fs::write(path, serde_json::to_string_pretty(&doc)?).with_context(|| path.display().to_string())?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
 fn first_layer(a: &ExplainArgs, model: &Predictor) -> Result<ExitCode> {

@@ -148,6 +148,9 @@ pub fn run(args: FeaturesArgs) -> Result<ExitCode> {
         return gtzan_table(&args, &files, inputs.errors);
     }
     let single_out = ["npy", "csv", "png"].iter().any(|e| args.out.extension().is_some_and(|x| x == *e));
+    if !single_out && !args.out.is_dir() && args.out.extension().is_some() {
+        bail!("--out {}: write .npy, .csv or .png, or name a folder (without an extension)", args.out.display());
+    }
     // A bad output path is the command's fault, not the inputs': refuse it before any work.
     let out_dir =
         if single_out { args.out.parent().map(Path::to_path_buf).unwrap_or_default() } else { args.out.clone() };
@@ -222,7 +225,19 @@ fn array_to_file(args: &FeaturesArgs, input: &Path, out: &Path) -> Result<()> {
     if ext == "npy" && matches!(args.kind, Kind::Stft | Kind::Mel | Kind::Logmel) {
         return stream_to_npy(args, input, out);
     }
-    let audio = load(input, args.load_options())?;
+    // Held whole: decode at most a second past the limit, then refuse a longer file (a 2-hour
+    // file as MFCC took 3 GB) naming the way out.
+    let mut opts = args.load_options();
+    opts.duration = Some(opts.duration.map_or(WHOLE_MAX_SECS + 1.0, |d| d.min(WHOLE_MAX_SECS + 1.0)));
+    let audio = load(input, opts)?;
+    if audio.samples.len() as f64 > WHOLE_MAX_SECS * audio.sr as f64 {
+        bail!(
+            "{}: longer than {WHOLE_MAX_SECS} s; --kind {:?} to .{ext} holds the whole file: take a part with \
+             --offset/--duration (stft, mel and logmel to .npy stream any length)",
+            input.display(),
+            args.kind
+        );
+    }
     let (array, axis, is_db) = compute(args, &audio.samples).with_context(|| input.display().to_string())?;
     match ext {
         "npy" => write_npy(out, &[array.rows, array.cols], &array.data)?,
@@ -250,6 +265,10 @@ fn array_to_file(args: &FeaturesArgs, input: &Path, out: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// Longest signal computed whole (every output but stft/mel/logmel to .npy, which stream): the
+/// same limit as GTZAN-57's.
+const WHOLE_MAX_SECS: f64 = GTZAN57_MAX_SECS;
 
 /// The whole array of `kind` for a signal, its vertical axis, and whether it is in dB.
 fn compute(args: &FeaturesArgs, y: &[f32]) -> Result<(Array2, FreqAxis, bool)> {

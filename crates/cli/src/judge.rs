@@ -25,11 +25,10 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
     let features = Features::new(a.quiet);
     let lines = ProgressBar::hidden();
     let eval = genre_learn::evaluate(&a.request, &|p| features.show(&lines, p))?;
-    let classes: Vec<String> = eval.report.tracks.per_class.iter().map(|c| c.class.clone()).collect();
     if a.json {
         println!("{}", serde_json::to_string_pretty(&eval)?);
     } else {
-        println!("{}", eval.report.markdown(&classes));
+        println!("{}", eval.report.markdown(&eval.classes));
     }
     eprintln!("{}", eval.report.summary());
     if !eval.skipped.is_empty() {
@@ -37,8 +36,8 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
         eprintln!(
             "{} of {} tracks could not be scored (listed above): the scores above are of the other {} only",
             eval.skipped.len(),
-            eval.skipped.len() + eval.report.tracks.n,
-            eval.report.tracks.n
+            eval.skipped.len() + eval.report.n_tracks,
+            eval.report.n_tracks
         );
         return Ok(ExitCode::FAILURE);
     }

@@ -42,17 +42,27 @@ fn show_training(pb: &ProgressBar, ev: Event) {
             pb.set_position(epochs_done as u64);
             say(pb, format!("resumed after epoch {epochs_done}"));
         }
-        Event::Batch { epoch, batch, batches, loss, acc } => {
-            pb.set_message(format!("e{epoch} {batch}/{batches} loss {loss:.3} acc {acc:.3}"))
+        Event::Batch { epoch, batch, batches, loss, acc, metric } => {
+            pb.set_message(format!("e{epoch} {batch}/{batches} loss {loss:.3} {} {acc:.3}", short(metric)))
         }
         Event::Epoch { history } => {
             let r = history.last().expect("epoch recorded");
+            let m = short(&r.metric);
             pb.set_position(r.epoch as u64);
             say(pb, format!(
-                "epoch {:>3}  loss {:.4}  acc {:.3}  | valid loss {:.4}  segment acc {:.3}  track acc {:.3}  ({:.1}s)",
+                "epoch {:>3}  loss {:.4}  {m} {:.3}  | valid loss {:.4}  segment {m} {:.3}  track {m} {:.3}  ({:.1}s)",
                 r.epoch, r.train_loss, r.train_acc, r.valid_loss, r.valid_segment_acc, r.valid_track_acc, r.seconds
             ));
         }
+    }
+}
+
+/// "acc", or the metric's own name ("micro-F1") for multi-label runs.
+fn short(metric: &str) -> &str {
+    if metric == "accuracy" {
+        "acc"
+    } else {
+        metric
     }
 }
 
@@ -85,7 +95,7 @@ impl Features {
                     pb.finish_and_clear();
                 }
             }
-            Progress::Skipped { path, why } => say(line_bar, format!("skipped {}: {why}", path.display())),
+            Progress::Skipped { path, why } => say(line_bar, format!("skipped {}", genre_pipeline::inputs::named(path, why.to_string()))),
             Progress::Note(line) => say(line_bar, line),
             Progress::Train(_) => {}
         }

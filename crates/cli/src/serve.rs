@@ -33,9 +33,19 @@ pub struct ServeArgs {
     pub workers: usize,
     #[arg(long, default_value_t = 32)]
     pub queue: usize,
-    /// Seconds a request may take, waiting included (then 503).
+    /// Seconds a request may take, upload and waiting included (then 503).
     #[arg(long, default_value_t = 120)]
     pub timeout: u64,
+    /// Connections served at once (more wait until one closes).
+    #[arg(long, default_value_t = 256)]
+    pub max_connections: usize,
+    /// Seconds a client may stay silent while sending headers or a body (then closed, or 408).
+    #[arg(long, default_value_t = 30)]
+    pub read_timeout: u64,
+    /// On Ctrl-C or SIGTERM, seconds in-flight requests may take to finish before they are
+    /// cancelled; the private temporary folder is removed either way and the exit code is 0.
+    #[arg(long, default_value_t = 10)]
+    pub grace: u64,
     /// A genre folder (one sub-folder per genre) whose clips the quiz plays.
     #[arg(long)]
     pub quiz: Option<PathBuf>,
@@ -53,6 +63,9 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         workers: a.workers.max(1),
         queue: a.queue,
         timeout: Duration::from_secs(a.timeout.max(1)),
+        max_connections: a.max_connections.max(1),
+        read_timeout: Duration::from_secs(a.read_timeout.max(1)),
+        grace: Duration::from_secs(a.grace),
         tmp: a.tmp.clone().unwrap_or_else(std::env::temp_dir),
         quiz: a.quiz.clone(),
     };
@@ -64,6 +77,10 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(genre_server::serve(model, name, opts)).context("genre serve")?;
+    let served = rt.block_on(genre_server::serve(model, name, opts));
+    // An analysis cancelled at shutdown may still run on a blocking thread: do not wait for it
+    // (its files are already gone with the private folder).
+    rt.shutdown_timeout(Duration::from_secs(1));
+    served.context("genre serve")?;
     Ok(ExitCode::SUCCESS)
 }

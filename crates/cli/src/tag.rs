@@ -1,20 +1,18 @@
 //! `genre tag`: musicnn's tags for whole files, or over time (the taggram).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use clap::Args;
 use genre_data::spec::MUSICNN_WINDOW_SECS;
-use genre_model::metrics::{mean_rows, top_k};
-use genre_model::musicnn::{Layer, Variant};
-use genre_pipeline::embed::{musicnn_spec, Output};
-use genre_pipeline::{featurize_file, MusicnnEmbedder};
+use genre_model::metrics::top_k;
+use genre_model::musicnn::Variant;
+use genre_pipeline::inputs::{expand, named};
+use genre_pipeline::{FileTags, Tagger};
 use genre_report::spectrogram::{FreqAxis, Spectrogram};
-use serde::Serialize;
 
-use crate::batch::{over_files, report_failures};
-use genre_pipeline::inputs::expand;
+use crate::batch::{for_each_file, report_failures};
 
 /// Examples:
 ///   genre tag song.mp3                        (top 5 of musicnn-MSD's 50 Last.fm tags)
@@ -39,74 +37,74 @@ pub struct TagArgs {
     /// Taggram picture (one input file): the file's most likely tags over time, seconds on the axis.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    #[arg(long, conflicts_with = "csv")]
+    /// One JSON document (tag names, files in input order, failures), written at the end.
+    #[arg(long, conflicts_with_all = ["csv", "jsonl"])]
     pub json: bool,
-    /// CSV: one row per file (and per window with --segments), a column per tag.
+    /// One JSON object per file, written as soon as the file is done.
+    #[arg(long, conflicts_with = "csv")]
+    pub jsonl: bool,
+    /// CSV: a row per file (start and end empty), and with --segments a row per window.
     #[arg(long)]
     pub csv: bool,
+    /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
-}
-
-#[derive(Serialize)]
-struct Window {
-    start: f64,
-    end: f64,
-    top: Vec<(String, f32)>,
-    #[serde(skip)]
-    probs: Vec<f32>,
-}
-
-#[derive(Serialize)]
-struct Tagged {
-    file: String,
-    /// Mean of the windows' tag probabilities (musicnn's file-level tags).
-    top: Vec<(String, f32)>,
-    probabilities: Vec<f32>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    segments: Vec<Window>,
-}
-
-fn top(labels: &[&str], p: &[f32], k: usize) -> Vec<(String, f32)> {
-    top_k(p, k).into_iter().map(|i| (labels[i].to_string(), p[i])).collect()
 }
 
 pub fn run(a: TagArgs) -> Result<ExitCode> {
     let inputs = expand(&a.inputs);
     let total = inputs.total();
-    let files = inputs.files;
-    if files.is_empty() {
+    if inputs.files.is_empty() && inputs.errors.is_empty() {
         bail!("nothing to tag: give audio files or folders");
     }
-    if a.out.is_some() && files.len() != 1 {
-        bail!("--out draws the taggram of one file ({} given)", files.len());
+    if a.out.is_some() && inputs.files.len() != 1 {
+        bail!("--out draws the taggram of one file ({} given)", inputs.files.len());
     }
-    let output = Output::Layer(Layer::Taggram);
-    let spec = musicnn_spec(a.model, output, MUSICNN_WINDOW_SECS);
-    let net = MusicnnEmbedder::new(a.model, output)?;
-    let labels = a.model.labels();
-    let (done, mut failures) = over_files(&files, "tag", a.quiet, |f| {
-        let w = featurize_file(f, &spec, Some(&net), None).map_err(|e| e.to_string())?;
-        let rows: Vec<&[f32]> = w.x.iter().map(Vec::as_slice).collect();
-        let probs = mean_rows(&rows);
-        let segments = w
-            .times
-            .iter()
-            .zip(&w.x)
-            .map(|(&(start, end), p)| Window { start, end, top: top(labels, p, a.top), probs: p.clone() })
-            .collect();
-        Ok(Tagged { file: f.display().to_string(), top: top(labels, &probs, a.top), probabilities: probs, segments })
+    let tagger = Tagger::new(a.model)?;
+    let labels = tagger.labels();
+    let mut failures = inputs.errors;
+    let mut json_doc = Vec::new();
+    let mut csv = a.csv.then(|| csv_writer(labels)).transpose()?;
+    let mut first_error = None;
+    // Windows are always computed (the taggram and --segments need them); shown on request.
+    let work = |f: &Path| tagger.tag_file(f, f.display().to_string(), a.top, true).map_err(|e| e.to_string());
+    for_each_file(&inputs.files, "tag", a.quiet, work, |i, f, r| match r {
+        Ok(t) if first_error.is_none() => {
+            if let Some(w) = &t.warning {
+                eprintln!("warning: {}: {w}", f.display());
+            }
+            if let Some(out) = &a.out {
+                if let Err(e) = taggram_png(out, &t, labels) {
+                    failures.push(format!("{}: taggram not drawn: {e:#}", out.display()));
+                }
+            }
+            let shown = if a.segments { t } else { FileTags { segments: Vec::new(), ..t } };
+            if let Some(w) = &mut csv {
+                first_error = csv_rows(w, &shown).err();
+            } else if a.json {
+                json_doc.push((i, shown));
+            } else if a.jsonl {
+                println!("{}", serde_json::to_string(&shown).expect("tags serialise"));
+            } else {
+                text(&a, &shown);
+            }
+        }
+        Ok(_) => {}
+        Err(e) => failures.push(named(f, e)),
     });
-    if let (Some(out), Some((_, t))) = (&a.out, done.first()) {
-        taggram_png(out, t, labels)?;
+    if let Some(e) = first_error {
+        return Err(e);
     }
-    print(&a, labels, done.into_iter().map(|(_, t)| t).collect())?;
-    failures.splice(0..0, inputs.errors);
+    if a.json {
+        json_doc.sort_by_key(|(i, _)| *i);
+        let files: Vec<&FileTags> = json_doc.iter().map(|(_, t)| t).collect();
+        let doc = serde_json::json!({ "model": a.model, "tags": &labels[..], "files": files, "failures": failures });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    }
     Ok(report_failures(&failures, total))
 }
 
-/// The 20 tags most likely over the file, one row each, windows along time.
-fn taggram_png(out: &std::path::Path, t: &Tagged, labels: &[&str]) -> Result<()> {
+fn taggram_png(out: &Path, t: &FileTags, labels: &[&str]) -> Result<()> {
     let mut shown = top_k(&t.probabilities, 20);
     shown.reverse(); // row 0 is drawn at the bottom: most likely tag on top
     let n = t.segments.len();
@@ -129,41 +127,34 @@ fn taggram_png(out: &std::path::Path, t: &Tagged, labels: &[&str]) -> Result<()>
     Ok(())
 }
 
-fn print(a: &TagArgs, labels: &[&str], tagged: Vec<Tagged>) -> Result<()> {
-    if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "model": a.model, "tags": labels, "files": tagged }))?
-        );
-        return Ok(());
+fn csv_writer(labels: &[&str]) -> Result<csv::Writer<std::io::Stdout>> {
+    let mut w = csv::Writer::from_writer(std::io::stdout());
+    let mut header = vec!["file".to_string(), "start".into(), "end".into()];
+    header.extend(labels.iter().map(|l| l.to_string()));
+    w.write_record(&header)?;
+    w.flush()?;
+    Ok(w)
+}
+
+/// A row for the file (start and end empty), then one per window shown.
+fn csv_rows(w: &mut csv::Writer<std::io::Stdout>, t: &FileTags) -> Result<()> {
+    let mut rows = vec![(String::new(), String::new(), &t.probabilities)];
+    rows.extend(t.segments.iter().map(|s| (format!("{:.2}", s.start), format!("{:.2}", s.end), &s.probs)));
+    for (s, e, p) in rows {
+        let mut rec = vec![t.file.clone(), s, e];
+        rec.extend(p.iter().map(|v| format!("{v:.4}")));
+        w.write_record(&rec)?;
     }
-    if a.csv {
-        let mut w = csv::Writer::from_writer(std::io::stdout());
-        let mut header = vec!["file".to_string(), "start".into(), "end".into()];
-        header.extend(labels.iter().map(|l| l.to_string()));
-        w.write_record(&header)?;
-        for t in &tagged {
-            let mut rows = vec![(String::new(), String::new(), &t.probabilities)];
-            if a.segments {
-                rows.extend(t.segments.iter().map(|s| (format!("{:.2}", s.start), format!("{:.2}", s.end), &s.probs)));
-            }
-            for (s, e, p) in rows {
-                let mut rec = vec![t.file.clone(), s, e];
-                rec.extend(p.iter().map(|v| format!("{v:.4}")));
-                w.write_record(&rec)?;
-            }
-        }
-        w.flush()?;
-        return Ok(());
-    }
-    let fmt = |top: &[(String, f32)]| top.iter().map(|(t, p)| format!("{t} {:.2}", p)).collect::<Vec<_>>().join(", ");
-    for t in &tagged {
-        println!("{}: {}", t.file, fmt(&t.top));
-        if a.segments {
-            for s in &t.segments {
-                println!("  {:>7.2}-{:<7.2} s  {}", s.start, s.end, fmt(&s.top));
-            }
-        }
-    }
+    w.flush()?;
     Ok(())
+}
+
+fn text(a: &TagArgs, t: &FileTags) {
+    let fmt = |top: &[(String, f32)]| top.iter().map(|(t, p)| format!("{t} {:.2}", p)).collect::<Vec<_>>().join(", ");
+    println!("{}: {}", t.file, fmt(&t.top));
+    if a.segments {
+        for s in &t.segments {
+            println!("  {:>7.2}-{:<7.2} s  {}", s.start, s.end, fmt(&s.top));
+        }
+    }
 }

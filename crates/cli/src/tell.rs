@@ -8,10 +8,11 @@ use clap::Args;
 use genre_data::Dataset;
 use genre_model::metrics::argmax;
 use genre_model::ModelCard;
-use genre_pipeline::{Builtin, Classifier, FilePrediction, Predictor};
+use genre_pipeline::inputs::named;
+use genre_pipeline::{Answer, Builtin, Classifier, Predictor};
 use serde::Serialize;
 
-use crate::batch::{over_files, report_failures};
+use crate::batch::{for_each_file, report_failures};
 use genre_pipeline::inputs::expand;
 
 /// Examples:
@@ -33,13 +34,19 @@ pub struct PredictArgs {
     /// Score the rows of a feature table CSV (filename,...,label) instead of audio.
     #[arg(long)]
     pub features: Option<PathBuf>,
-    #[arg(long, default_value_t = 3)]
+    /// How many genres to show per file (most likely first).
+    #[arg(long, default_value_t = 3, value_parser = at_least_one)]
     pub top_k: usize,
     /// Also print each window's prediction (start-end seconds, probabilities).
     #[arg(long)]
     pub segments: bool,
-    #[arg(long, conflicts_with = "csv")]
+    /// One JSON document (classes, predictions in input order, failures), written at the end.
+    #[arg(long, conflicts_with_all = ["csv", "jsonl"])]
     pub json: bool,
+    /// One JSON object per file, written as soon as the file is done (then one per failure).
+    #[arg(long, conflicts_with = "csv")]
+    pub jsonl: bool,
+    /// CSV: a row per file (start and end empty), and with --segments a row per window.
     #[arg(long)]
     pub csv: bool,
     /// Classify at most this many windows per file, evenly spread over it (the timeline then
@@ -49,47 +56,25 @@ pub struct PredictArgs {
     /// Classify every window, whatever the file's length.
     #[arg(long)]
     pub all_windows: bool,
+    /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
 }
 
-#[derive(Serialize)]
-struct Segment {
-    start: f64,
-    end: f64,
-    genre: String,
-    probabilities: Vec<f32>,
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("'{s}' is not a count of at least 1")),
+    }
 }
 
+/// A file's answer (the shape every face of genre shows), and the label a feature table gave.
 #[derive(Serialize)]
-struct Prediction {
-    file: String,
-    genre: String,
-    top: Vec<(String, f32)>,
-    probabilities: Vec<f32>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    segments: Vec<Segment>,
-    /// Multi-label models: the tags whose probability reaches the model's threshold.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tags: Vec<String>,
-    /// Why the answer deserves little trust (silence, too short), if it does.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    warning: Option<String>,
-    /// The label given in a feature table, when scoring one.
+struct Row {
+    #[serde(flatten)]
+    answer: Answer,
     #[serde(skip_serializing_if = "Option::is_none")]
     label: Option<String>,
-}
-
-/// Tags at or above their threshold (multi-label models only).
-fn tags_of(card: &ModelCard, p: &[f32]) -> Vec<String> {
-    if !card.multi_label {
-        return Vec::new();
-    }
-    p.iter().zip(&card.thresholds).zip(&card.classes).filter(|((v, t), _)| v >= t).map(|(_, c)| c.clone()).collect()
-}
-
-fn top_k(card: &ModelCard, p: &[f32], k: usize) -> Vec<(String, f32)> {
-    genre_model::metrics::top_k(p, k).into_iter().map(|i| (card.classes[i].clone(), p[i])).collect()
 }
 
 pub fn run(a: PredictArgs) -> Result<ExitCode> {
@@ -99,125 +84,158 @@ pub fn run(a: PredictArgs) -> Result<ExitCode> {
         (m, _) => Predictor::load(m.as_deref())?,
     };
     let card = model.card();
-    let mut preds = Vec::new();
-    if let Some(table) = &a.features {
-        let ds = Dataset::from_feature_table(table)?;
-        if ds.feature_names.len() != card.arch.rows * card.arch.cols {
-            anyhow::bail!(
-                "{} has {} feature columns, the model takes {}",
-                table.display(),
-                ds.feature_names.len(),
-                card.arch.rows
-            );
-        }
-        if model.members.len() > 1 {
-            anyhow::bail!("--features scores a feature table with one model, not an ensemble");
-        }
-        let probs =
-            model.members[0].0.classify(ds.tracks.iter().map(|t| t.features.clone().unwrap_or_default()).collect())?;
-        for (t, p) in ds.tracks.iter().zip(probs) {
-            preds.push(Prediction {
-                file: t.path.display().to_string(),
-                genre: card.classes[argmax(&p)].clone(),
-                top: top_k(card, &p, a.top_k),
-                tags: tags_of(card, &p),
-                probabilities: p,
-                segments: Vec::new(),
-                warning: None,
-                label: Some(ds.classes[t.labels[0]].clone()),
-            });
-        }
-    }
     let inputs = expand(&a.inputs);
-    let total = inputs.total();
-    let files = inputs.files;
-    let max_windows = (!a.all_windows).then_some(a.max_windows.max(1));
-    let (done, mut failures) =
-        over_files(&files, "predict", a.quiet, |f| model.predict_file(f, max_windows).map_err(|e| e.to_string()));
-    preds.extend(done.into_iter().map(|(f, p)| prediction(&a, card, &f, p)));
-    failures.splice(0..0, inputs.errors);
-    if preds.is_empty() && failures.is_empty() {
+    if inputs.total() == 0 && a.features.is_none() {
         anyhow::bail!("nothing to predict: give audio files/folders or --features");
     }
-    print_predictions(&a, card, &preds, &failures)?;
+    let mut out = Printer::new(&a, card)?;
+    if let Some(table) = &a.features {
+        for row in table_rows(&a, &model, table)? {
+            out.row(0, row)?;
+        }
+    }
+    let total = inputs.total();
+    let mut failures = inputs.errors;
+    let max_windows = (!a.all_windows).then_some(a.max_windows.max(1));
+    let offset = out.rows.len();
+    let mut write_error = None;
+    for_each_file(
+        &inputs.files,
+        "predict",
+        a.quiet,
+        |f| model.predict_file(f, max_windows).map_err(|e| e.to_string()),
+        |i, f, r| match r {
+            Ok(p) if write_error.is_none() => {
+                let answer = Answer::new(card, f.display().to_string(), p, a.top_k, a.segments || a.json || a.jsonl);
+                if let Some(w) = &answer.warning {
+                    eprintln!("warning: {}: {w}", f.display());
+                }
+                write_error = out.row(offset + i, Row { answer, label: None }).err();
+            }
+            Ok(_) => {}
+            Err(e) => failures.push(named(f, e)),
+        },
+    );
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    out.finish(&failures)?;
     Ok(report_failures(&failures, total))
 }
 
-fn prediction(a: &PredictArgs, card: &ModelCard, f: &Path, p: FilePrediction) -> Prediction {
-    let segments = if a.segments || a.json || a.csv {
-        p.windows
-            .times
-            .iter()
-            .zip(&p.window_probs)
-            .map(|(&(start, end), w)| Segment {
-                start,
-                end,
-                genre: card.classes[argmax(w)].clone(),
-                probabilities: w.clone(),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let warning = p.windows.warning();
-    if let Some(w) = &warning {
-        eprintln!("warning: {}: {w}", f.display());
+/// The rows of a feature table scored by a single (non-ensemble) model.
+fn table_rows(a: &PredictArgs, model: &Predictor, table: &Path) -> Result<Vec<Row>> {
+    let card = model.card();
+    let ds = Dataset::from_feature_table(table)?;
+    if ds.feature_names.len() != card.arch.rows * card.arch.cols {
+        anyhow::bail!(
+            "{} has {} feature columns, the model takes {}",
+            table.display(),
+            ds.feature_names.len(),
+            card.arch.rows * card.arch.cols
+        );
     }
-    Prediction {
-        warning,
-        file: f.display().to_string(),
-        genre: card.classes[argmax(&p.probs)].clone(),
-        top: top_k(card, &p.probs, a.top_k),
-        tags: tags_of(card, &p.probs),
-        probabilities: p.probs,
-        segments,
-        label: None,
+    if model.members.len() > 1 {
+        anyhow::bail!("--features scores a feature table with one model, not an ensemble");
     }
+    let probs =
+        model.members[0].0.classify(ds.tracks.iter().map(|t| t.features.clone().unwrap_or_default()).collect())?;
+    Ok(ds
+        .tracks
+        .iter()
+        .zip(probs)
+        .map(|(t, p)| {
+            let answer = Answer::from_probs(card, t.path.display().to_string(), p, a.top_k);
+            Row { answer, label: Some(ds.classes[t.labels[0]].clone()) }
+        })
+        .collect())
 }
 
-fn print_predictions(a: &PredictArgs, card: &ModelCard, preds: &[Prediction], failures: &[String]) -> Result<()> {
-    if a.json {
-        let doc = serde_json::json!({ "classes": card.classes, "predictions": preds, "failures": failures });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-        return Ok(());
+/// Writes answers as they come (text, CSV, JSON lines); the JSON document is written at the
+/// end, in input order.
+struct Printer<'a> {
+    a: &'a PredictArgs,
+    card: &'a ModelCard,
+    csv: Option<csv::Writer<std::io::Stdout>>,
+    /// Kept for the JSON document (input order) and the label count.
+    rows: Vec<(usize, Row)>,
+    labelled: usize,
+    correct: usize,
+}
+
+impl<'a> Printer<'a> {
+    fn new(a: &'a PredictArgs, card: &'a ModelCard) -> Result<Self> {
+        let csv = if a.csv {
+            let mut w = csv::Writer::from_writer(std::io::stdout());
+            let mut header = vec!["file".to_string(), "start".into(), "end".into(), "genre".into()];
+            header.extend(card.classes.iter().cloned());
+            w.write_record(&header)?;
+            w.flush()?;
+            Some(w)
+        } else {
+            None
+        };
+        Ok(Self { a, card, csv, rows: Vec::new(), labelled: 0, correct: 0 })
     }
-    if a.csv {
-        let mut w = csv::Writer::from_writer(std::io::stdout());
-        let mut header = vec!["file".to_string(), "start".into(), "end".into(), "genre".into()];
-        header.extend(card.classes.iter().cloned());
-        w.write_record(&header)?;
-        for p in preds {
-            let mut rows = vec![("".to_string(), "".to_string(), p.genre.clone(), &p.probabilities)];
-            rows.extend(
-                p.segments
-                    .iter()
-                    .map(|s| (format!("{:.2}", s.start), format!("{:.2}", s.end), s.genre.clone(), &s.probabilities)),
-            );
-            for (s, e, g, probs) in rows {
+
+    fn row(&mut self, index: usize, row: Row) -> Result<()> {
+        if let Some(l) = &row.label {
+            self.labelled += 1;
+            self.correct += usize::from(*l == row.answer.genre);
+        }
+        let p = &row.answer;
+        if let Some(w) = &mut self.csv {
+            let mut lines = vec![(String::new(), String::new(), p.genre.clone(), &p.probabilities)];
+            if self.a.segments {
+                lines.extend(
+                    p.segments.iter().map(|s| (format!("{:.2}", s.start), format!("{:.2}", s.end), s.genre.clone(), &s.probabilities)),
+                );
+            }
+            for (s, e, g, probs) in lines {
                 let mut rec = vec![p.file.clone(), s, e, g];
                 rec.extend(probs.iter().map(|v| format!("{v:.4}")));
                 w.write_record(&rec)?;
             }
+            w.flush()?;
+        } else if self.a.jsonl {
+            println!("{}", serde_json::to_string(&row)?);
+        } else if !self.a.json {
+            self.text(&row);
         }
-        w.flush()?;
-        return Ok(());
+        if self.a.json {
+            self.rows.push((index, row));
+        }
+        Ok(())
     }
-    let mut correct = 0;
-    for p in preds {
+
+    fn text(&self, row: &Row) {
+        let p = &row.answer;
         let top: Vec<String> = p.top.iter().map(|(g, v)| format!("{g} {:.1}%", v * 100.0)).collect();
-        let label = p.label.as_ref().map(|l| format!("   (label: {l})")).unwrap_or_default();
-        correct += p.label.as_ref().is_some_and(|l| *l == p.genre) as usize;
+        let label = row.label.as_ref().map(|l| format!("   (label: {l})")).unwrap_or_default();
         println!("{}: {}{label}", p.file, top.join(", "));
-        if a.segments {
+        if self.a.segments {
             for s in &p.segments {
                 let i = argmax(&s.probabilities);
                 println!("  {:>7.2}-{:<7.2} s  {:<10} {:>5.1}%", s.start, s.end, s.genre, s.probabilities[i] * 100.0);
             }
         }
     }
-    let labelled = preds.iter().filter(|p| p.label.is_some()).count();
-    if labelled > 0 {
-        eprintln!("{correct}/{labelled} rows match their label ({:.1}%)", 100.0 * correct as f64 / labelled as f64);
+
+    fn finish(mut self, failures: &[String]) -> Result<()> {
+        if self.a.json {
+            self.rows.sort_by_key(|(i, _)| *i);
+            let preds: Vec<&Row> = self.rows.iter().map(|(_, r)| r).collect();
+            let doc = serde_json::json!({ "classes": self.card.classes, "predictions": preds, "failures": failures });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        } else if self.a.jsonl {
+            for f in failures {
+                println!("{}", serde_json::json!({ "failure": f }));
+            }
+        }
+        if self.labelled > 0 {
+            let pct = 100.0 * self.correct as f64 / self.labelled as f64;
+            eprintln!("{}/{} rows match their label ({pct:.1}%)", self.correct, self.labelled);
+        }
+        Ok(())
     }
-    Ok(())
 }

@@ -155,9 +155,28 @@ fn multi_label_tagging_from_a_manifest() {
         &["--epochs", "8", "--window", "1", "--valid-frac", "0.3", "--test-frac", "0.3"],
     );
     let report = read_json(&out.join("eval_valid.json"));
-    let aucs: Vec<f64> = report["tags"].as_array().unwrap().iter().filter_map(|t| t[1].as_f64()).collect();
-    println!("per-tag ROC-AUC (valid): {aucs:?}");
-    assert_eq!(read_json(&out.join("model.json"))["multi_label"], true);
+    // A tagging run reports tag scores everywhere, never a single-label accuracy or confusion.
+    let tags = &report["tags"];
+    let aucs: Vec<f64> = tags["per_tag"].as_array().unwrap().iter().filter_map(|t| t["roc_auc"].as_f64()).collect();
+    println!("per-tag ROC-AUC (valid): {aucs:?}; micro-F1 {}", tags["micro_f1"]);
+    assert!(report.get("tracks").is_none() && report.get("segments").is_none(), "{report}");
+    assert!(tags["micro_f1"].as_f64().is_some() && tags["exact_match"].as_f64().is_some());
+    let md = std::fs::read_to_string(out.join("eval_valid.md")).unwrap();
+    assert!(md.contains("micro-F1") && md.contains("| threshold |") && !md.contains("Confusion"), "{md}");
+    assert!(!out.join("confusion_valid.png").exists());
+    let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert!(metrics.lines().skip(1).all(|l| l.contains(",micro-F1,")), "{metrics}");
+    let card = read_json(&out.join("model.json"));
+    assert_eq!(card["multi_label"], true);
+    assert_eq!(card["scores"]["valid"]["tags"]["micro_f1"], tags["micro_f1"]);
+    let floats = |v: &serde_json::Value| -> Vec<f64> { v.as_array().unwrap().iter().map(|t| t.as_f64().unwrap()).collect() };
+    let thresholds: Vec<serde_json::Value> = tags["per_tag"].as_array().unwrap().iter().map(|t| t["threshold"].clone()).collect();
+    let (report_th, card_th) = (floats(&serde_json::Value::from(thresholds)), floats(&card["thresholds"]));
+    assert_eq!(report_th.len(), card_th.len());
+    assert!(
+        report_th.iter().zip(&card_th).all(|(a, b)| (a - b).abs() < 1e-6),
+        "the card decides with the thresholds its report scored: {report_th:?} vs {card_th:?}"
+    );
     assert!(!aucs.is_empty());
     let mean = aucs.iter().sum::<f64>() / aucs.len() as f64;
     assert!(mean >= 0.8, "mean ROC-AUC {mean}");

@@ -188,7 +188,8 @@ fn musicnn_heads_learn_tags_from_a_multi_label_manifest() {
     ]);
     assert_eq!(read_json(&out.join("model.json"))["multi_label"], true);
     let report = read_json(&out.join("eval_valid.json"));
-    let aucs: Vec<f64> = report["tags"].as_array().unwrap().iter().filter_map(|t| t[1].as_f64()).collect();
+    let aucs: Vec<f64> =
+        report["tags"]["per_tag"].as_array().unwrap().iter().filter_map(|t| t["roc_auc"].as_f64()).collect();
     let mean = aucs.iter().sum::<f64>() / aucs.len().max(1) as f64;
     println!("musicnn head, per-tag ROC-AUC (valid): {aucs:?}");
     assert!(!aucs.is_empty() && mean >= 0.75, "mean ROC-AUC {mean}");

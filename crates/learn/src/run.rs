@@ -14,7 +14,7 @@ use genre_report::chart::line_chart;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::report::{score_report, write_confusion, write_reports, Report};
+use crate::report::{score_report, write_confusion, write_reports, Report, Thresholds};
 use crate::sources::{make_split, source_for, usable_tracks, Skipped};
 use crate::{EvalRequest, OnProgress, Progress, TrainRequest};
 
@@ -33,6 +33,9 @@ pub struct TrainedRun {
 /// Train a model as `req` says, into `req.out` (resuming a killed run of the same request).
 pub fn train(req: &TrainRequest, on: &OnProgress) -> Result<TrainedRun> {
     let all = Dataset::open(&req.data).with_context(|| req.data.display().to_string())?;
+    if !all.multi_label && all.classes.len() < 2 {
+        bail!("{}: one class ({}) is nothing to tell apart: a genre model needs two or more", req.data.display(), all.classes.join(", "));
+    }
     std::fs::create_dir_all(&req.out).with_context(|| req.out.display().to_string())?;
     let spec = req.spec()?;
     let (ds, mut skipped) = usable_tracks(&all, &spec, &req.cache, on)?;
@@ -52,7 +55,7 @@ pub fn train(req: &TrainRequest, on: &OnProgress) -> Result<TrainedRun> {
     let config = json!({ "data": req.data, "model": req.model, "features": spec, "training": opts,
                          "split": split.kind, "classes": ds.classes, "init": req.init });
     check_resume_config(&req.out, &config)?;
-    write_split(&req.out, &ds, &split)?;
+    let split_checksum = write_split(&req.out, &ds, &split)?;
 
     let (train_src, s1) = source_for(&ds, &spec, &split.train, &req.cache, "train", on)?;
     let (valid_src, s2) = source_for(&ds, &spec, &split.valid, &req.cache, "valid", on)?;
@@ -89,7 +92,9 @@ pub fn train(req: &TrainRequest, on: &OnProgress) -> Result<TrainedRun> {
     )?;
 
     // Judge the chosen epoch on validation (and test when the split has one).
-    let mut scores = json!({ "split": split.kind, "best_epoch": outcome.best_epoch });
+    // The checksum lets `evaluate` notice a split.json edited after training (its sides would
+    // no longer be the ones the model was chosen on).
+    let mut scores = json!({ "split": split.kind, "best_epoch": outcome.best_epoch, "split_checksum": split_checksum });
     let mut thresholds = vec![0.5; ds.classes.len()];
     let mut reports = Vec::new();
     for (name, ids) in [("valid", &split.valid), ("test", &split.test)] {
@@ -105,10 +110,12 @@ pub fn train(req: &TrainRequest, on: &OnProgress) -> Result<TrainedRun> {
             test_src = s;
             test_src.as_ref()
         };
-        let report = score_report(&outcome.best, src, &norm, &ds, opts.multi_label, split.kind.to_string(), name)?;
+        // Tags are decided with thresholds tuned on the valid side; the test side uses those.
+        let th = if name == "valid" { Thresholds::TuneHere } else { Thresholds::Model(&thresholds) };
+        let report = score_report(&outcome.best, src, &norm, &ds, opts.multi_label, th, split.kind.to_string(), name)?;
         write_reports(&req.out, name, &report, &ds.classes)?;
-        if name == "valid" && ds.multi_label {
-            thresholds = report.best_thresholds.clone(); // tags are decided with validation-tuned thresholds
+        if let (true, Some(t)) = (name == "valid", report.thresholds()) {
+            thresholds = t;
         }
         on(Progress::Note(report.summary()));
         scores[name] = serde_json::to_value(&report).expect("report serialises");
@@ -192,12 +199,18 @@ fn check_resume_config(out: &Path, config: &serde_json::Value) -> Result<()> {
     write_json(&path, config)
 }
 
-fn write_split(out: &Path, ds: &Dataset, split: &Split) -> Result<()> {
+/// split.json, and the checksum of what was written.
+fn write_split(out: &Path, ds: &Dataset, split: &Split) -> Result<String> {
     let paths = |ids: &[usize]| ids.iter().map(|&i| ds.tracks[i].path.display().to_string()).collect::<Vec<_>>();
-    write_json(
-        &out.join("split.json"),
-        &json!({ "kind": split.kind, "train": paths(&split.train), "valid": paths(&split.valid), "test": paths(&split.test) }),
-    )
+    let doc = json!({ "kind": split.kind, "train": paths(&split.train), "valid": paths(&split.valid), "test": paths(&split.test) });
+    let text = serde_json::to_string_pretty(&doc)?;
+    let path = out.join("split.json");
+    std::fs::write(&path, &text).with_context(|| path.display().to_string())?;
+    Ok(checksum(&text))
+}
+
+fn checksum(text: &str) -> String {
+    format!("{:016x}", genre_data::hash::fnv1a64(text.as_bytes()))
 }
 
 fn write_json(path: &Path, v: &serde_json::Value) -> Result<()> {
@@ -237,6 +250,8 @@ fn write_history(out: &Path, history: &[EpochRecord]) -> Result<()> {
 #[derive(Debug, Serialize)]
 pub struct Evaluation {
     pub report: Report,
+    /// The classes (genres or tags) in the report's order.
+    pub classes: Vec<String>,
     pub skipped: Vec<Skipped>,
     /// Where the reports were written.
     pub dir: PathBuf,
@@ -256,14 +271,16 @@ pub fn evaluate(req: &EvalRequest, on: &OnProgress) -> Result<Evaluation> {
     };
     let (ids, split_name) = eval_tracks(req, &ds, &run_dir, &card)?;
     let (src, skipped) = source_for(&ds, &spec, &ids, &req.cache, &req.part, on)?;
-    let report = score_report(&net, src.as_ref(), &card.normalization, &ds, card.multi_label, split_name, &req.part)?;
+    let th = Thresholds::Model(&card.thresholds);
+    let report =
+        score_report(&net, src.as_ref(), &card.normalization, &ds, card.multi_label, th, split_name, &req.part)?;
     let out = req.out.clone().unwrap_or(run_dir);
     std::fs::create_dir_all(&out).with_context(|| out.display().to_string())?;
     write_reports(&out, &req.part, &report, &ds.classes)?;
     if let Err(e) = write_confusion(&out, &req.part, &report, &ds.classes) {
         on(Progress::Note(format!("warning: confusion picture not drawn: {e:#}")));
     }
-    Ok(Evaluation { report, skipped, dir: out })
+    Ok(Evaluation { report, classes: ds.classes.clone(), skipped, dir: out })
 }
 
 /// The tracks of the side asked for, and the split's name to print beside the scores.
@@ -275,10 +292,17 @@ fn eval_tracks(req: &EvalRequest, ds: &Dataset, run_dir: &Path, card: &ModelCard
         bail!("--part is valid, test, train or all (not '{}')", req.part);
     }
     let split_file = run_dir.join("split.json");
-    let v: serde_json::Value = serde_json::from_str(
-        &genre_fsio::read_text(&split_file, genre_fsio::TEXT_CAP).with_context(|| split_file.display().to_string())?,
-    )
-    .with_context(|| split_file.display().to_string())?;
+    let text = genre_fsio::read_text(&split_file, genre_fsio::TEXT_CAP).with_context(|| split_file.display().to_string())?;
+    if let Some(want) = card.scores.get("split_checksum").and_then(|v| v.as_str()) {
+        if checksum(&text) != want {
+            bail!(
+                "{} was changed after training: its sides are not the ones the model was chosen on \
+                 (score other data with --part all)",
+                split_file.display()
+            );
+        }
+    }
+    let v: serde_json::Value = serde_json::from_str(&text).with_context(|| split_file.display().to_string())?;
     // The same files under another spelling (./syn vs /abs/syn) are the same tracks: compare
     // canonical paths (the recorded spelling when a file no longer exists).
     let key = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());

@@ -57,6 +57,14 @@ impl ModelCard {
         if a.rows == 0 || a.cols == 0 || a.rows * a.cols > 1 << 19 || a.n_classes == 0 || a.n_classes > 100_000 {
             return bad("arch", format!("impossible shape {}x{} with {} classes", a.rows, a.cols, a.n_classes));
         }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(dup) = self.classes.iter().find(|c| !seen.insert(c.as_str())) {
+            return bad("classes", format!("'{dup}' is listed twice (answers would be ambiguous)"));
+        }
+        if let Some(long) = self.classes.iter().find(|c| c.chars().count() > 100) {
+            let head: String = long.chars().take(40).collect();
+            return bad("classes", format!("'{head}...' is longer than 100 characters"));
+        }
         let n = &self.normalization;
         if n.mean.len() != n.std.len() || !(n.mean.len() == 1 || n.mean.len() == a.rows) {
             return bad(

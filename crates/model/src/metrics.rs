@@ -169,6 +169,91 @@ pub fn best_thresholds(probs: &[Vec<f32>], truth: &[Vec<usize>], n_tags: usize) 
         .collect()
 }
 
+/// One tag's scores at its decision threshold.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TagScore {
+    pub tag: String,
+    pub threshold: f32,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// Tracks that carry the tag.
+    pub support: usize,
+    pub roc_auc: Option<f64>,
+    pub pr_auc: Option<f64>,
+}
+
+/// Multi-label (tagging) scores: what fits data where a track has any number of tags.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TagScores {
+    pub n: usize,
+    /// F1 over every (track, tag) decision.
+    pub micro_f1: f64,
+    /// Mean F1 over tags with at least one positive track.
+    pub macro_f1: f64,
+    /// Share of tracks whose decided tag set is exactly their true set.
+    pub exact_match: f64,
+    /// Means over the tags where they are defined.
+    pub mean_roc_auc: Option<f64>,
+    pub mean_pr_auc: Option<f64>,
+    pub per_tag: Vec<TagScore>,
+}
+
+/// Tag decisions `p[c] >= thresholds[c]` scored against the true tag sets.
+pub fn tag_scores(probs: &[Vec<f32>], truth: &[Vec<usize>], classes: &[String], thresholds: &[f32]) -> TagScores {
+    let decide = |p: &[f32], c: usize| p[c] >= thresholds.get(c).copied().unwrap_or(0.5);
+    let f1 = |tp: usize, fp: usize, fn_: usize| {
+        if tp == 0 {
+            0.0
+        } else {
+            2.0 * tp as f64 / (2 * tp + fp + fn_) as f64
+        }
+    };
+    let (mut all_tp, mut all_fp, mut all_fn) = (0, 0, 0);
+    let per_tag: Vec<TagScore> = (0..classes.len())
+        .map(|c| {
+            let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+            for (p, t) in probs.iter().zip(truth) {
+                match (decide(p, c), t.contains(&c)) {
+                    (true, true) => tp += 1,
+                    (true, false) => fp += 1,
+                    (false, true) => fn_ += 1,
+                    (false, false) => {}
+                }
+            }
+            (all_tp, all_fp, all_fn) = (all_tp + tp, all_fp + fp, all_fn + fn_);
+            let scores: Vec<f32> = probs.iter().map(|p| p[c]).collect();
+            let pos: Vec<bool> = truth.iter().map(|t| t.contains(&c)).collect();
+            TagScore {
+                tag: classes[c].clone(),
+                threshold: thresholds.get(c).copied().unwrap_or(0.5),
+                precision: if tp + fp > 0 { tp as f64 / (tp + fp) as f64 } else { 0.0 },
+                recall: if tp + fn_ > 0 { tp as f64 / (tp + fn_) as f64 } else { 0.0 },
+                f1: f1(tp, fp, fn_),
+                support: tp + fn_,
+                roc_auc: roc_auc(&scores, &pos),
+                pr_auc: pr_auc(&scores, &pos),
+            }
+        })
+        .collect();
+    let exact = probs
+        .iter()
+        .zip(truth)
+        .filter(|(p, t)| (0..classes.len()).all(|c| decide(p, c) == t.contains(&c)))
+        .count();
+    let mean = |v: Vec<f64>| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+    let present: Vec<f64> = per_tag.iter().filter(|t| t.support > 0).map(|t| t.f1).collect();
+    TagScores {
+        n: truth.len(),
+        micro_f1: f1(all_tp, all_fp, all_fn),
+        macro_f1: mean(present).unwrap_or(0.0),
+        exact_match: exact as f64 / truth.len().max(1) as f64,
+        mean_roc_auc: mean(per_tag.iter().filter_map(|t| t.roc_auc).collect()),
+        mean_pr_auc: mean(per_tag.iter().filter_map(|t| t.pr_auc).collect()),
+        per_tag,
+    }
+}
+
 /// Mean of probability rows (a track's windows -> the track's probabilities).
 pub fn mean_rows(rows: &[&[f32]]) -> Vec<f32> {
     let mut m = vec![0.0f32; rows.first().map(|r| r.len()).unwrap_or(0)];
@@ -185,6 +270,25 @@ pub fn mean_rows(rows: &[&[f32]]) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tag_scores_of_known_decisions() {
+        let classes: Vec<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
+        // Decisions at 0.5: {a}, {a, b}, {}, {b}; truth: {a}, {a}, {b}, {b}.
+        let probs = vec![vec![0.9, 0.1], vec![0.8, 0.7], vec![0.2, 0.3], vec![0.1, 0.6]];
+        let truth = vec![vec![0], vec![0], vec![1], vec![1]];
+        let s = tag_scores(&probs, &truth, &classes, &[0.5, 0.5]);
+        assert_eq!(s.n, 4);
+        assert!((s.exact_match - 0.5).abs() < 1e-12);
+        // a: tp 2, fp 0, fn 0 -> F1 1; b: tp 1, fp 1, fn 1 -> F1 0.5; micro: tp 3 fp 1 fn 1.
+        assert!((s.per_tag[0].f1 - 1.0).abs() < 1e-12);
+        assert!((s.per_tag[1].f1 - 0.5).abs() < 1e-12);
+        assert!((s.macro_f1 - 0.75).abs() < 1e-12);
+        assert!((s.micro_f1 - 0.75).abs() < 1e-12);
+        assert_eq!(s.per_tag[1].support, 2);
+        // A lower threshold for b turns track 3 into an exact match too.
+        assert!((tag_scores(&probs, &truth, &classes, &[0.5, 0.25]).per_tag[1].recall - 1.0).abs() < 1e-12);
+    }
 
     #[test]
     fn scores_of_a_known_confusion() {

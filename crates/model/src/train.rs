@@ -73,7 +73,53 @@ pub struct EpochRecord {
     pub valid_loss: f64,
     pub valid_segment_acc: f64,
     pub valid_track_acc: f64,
+    /// What the `*_acc` columns hold: "accuracy" (single-label), or "micro-F1" of the tag
+    /// decisions at 0.5 (multi-label, where one top class is not the answer).
+    #[serde(default = "accuracy_name")]
+    pub metric: String,
     pub seconds: f64,
+}
+
+fn accuracy_name() -> String {
+    "accuracy".into()
+}
+
+/// Hits of a batch or a set: top-1 accuracy (single-label) or micro-F1 of the decisions
+/// `p >= 0.5` (multi-label).
+#[derive(Default)]
+struct Hits {
+    correct: usize,
+    n: usize,
+    tp: usize,
+    fp: usize,
+    fn_: usize,
+}
+
+impl Hits {
+    /// One row of scores (`above`: decided tags) against its true tags.
+    fn add(&mut self, row: &[f32], labels: &[usize], multi_label: bool, above: impl Fn(f32) -> bool) {
+        self.n += 1;
+        if !multi_label {
+            self.correct += labels.contains(&argmax(row)) as usize;
+            return;
+        }
+        for (c, &v) in row.iter().enumerate() {
+            match (above(v), labels.contains(&c)) {
+                (true, true) => self.tp += 1,
+                (true, false) => self.fp += 1,
+                (false, true) => self.fn_ += 1,
+                _ => {}
+            }
+        }
+    }
+
+    fn score(&self, multi_label: bool) -> f64 {
+        if multi_label {
+            2.0 * self.tp as f64 / (2 * self.tp + self.fp + self.fn_).max(1) as f64
+        } else {
+            self.correct as f64 / self.n.max(1) as f64
+        }
+    }
 }
 
 /// What survives a kill: written after every epoch, with the weights and optimizer state.
@@ -87,13 +133,15 @@ struct State {
 
 /// Progress events for a UI.
 pub enum Event<'a> {
-    /// Running mean loss and accuracy of the epoch so far.
+    /// Running mean loss and score of the epoch so far (`metric` names the score: "accuracy",
+    /// or "micro-F1" for multi-label runs).
     Batch {
         epoch: usize,
         batch: usize,
         batches: usize,
         loss: f64,
         acc: f64,
+        metric: &'static str,
     },
     /// The epoch just finished is the last of `history` (all epochs so far, resumed ones too).
     Epoch {
@@ -283,18 +331,42 @@ pub fn evaluate(
 ) -> Result<(f64, f64, f64, Vec<Vec<f32>>)> {
     let probs = predict(net, src, norm, multi_label, batch)?;
     let mut loss = 0.0;
-    let mut seg_ok = 0usize;
+    let mut segments = Hits::default();
     let mut tracks: std::collections::BTreeMap<usize, (Vec<usize>, Vec<&[f32]>)> = Default::default();
     for (i, p) in probs.iter().enumerate() {
         let labels = src.labels(i);
-        loss -= labels.iter().map(|&l| (p[l].max(1e-7) as f64).ln()).sum::<f64>() / labels.len().max(1) as f64;
-        seg_ok += labels.contains(&argmax(p)) as usize;
+        loss += if multi_label {
+            // Binary cross-entropy per tag, as the training loss.
+            let bce = |c: usize, v: f32| -(if labels.contains(&c) { v } else { 1.0 - v }).max(1e-7).ln() as f64;
+            p.iter().enumerate().map(|(c, &v)| bce(c, v)).sum::<f64>() / p.len().max(1) as f64
+        } else {
+            -labels.iter().map(|&l| (p[l].max(1e-7) as f64).ln()).sum::<f64>() / labels.len().max(1) as f64
+        };
+        segments.add(p, labels, multi_label, |v| v >= 0.5);
         let e = tracks.entry(src.track(i)).or_insert_with(|| (labels.to_vec(), Vec::new()));
         e.1.push(p);
     }
-    let track_ok = tracks.values().filter(|(l, ps)| l.contains(&argmax(&mean_rows(ps)))).count();
+    let mut track_hits = Hits::default();
+    for (labels, ps) in tracks.values() {
+        track_hits.add(&mean_rows(ps), labels, multi_label, |v| v >= 0.5);
+    }
     let n = probs.len().max(1) as f64;
-    Ok((loss / n, seg_ok as f64 / n, track_ok as f64 / tracks.len().max(1) as f64, probs))
+    Ok((loss / n, segments.score(multi_label), track_hits.score(multi_label), probs))
+}
+
+impl State {
+    /// A state written by this code is consistent; an edited or damaged one is refused rather
+    /// than resumed into nonsense ("best epoch 3 of 2").
+    fn check(&self) -> std::result::Result<(), String> {
+        let epochs: Vec<usize> = self.history.iter().map(|r| r.epoch).collect();
+        if epochs != (1..=self.epochs_done).collect::<Vec<_>>() {
+            return Err(format!("{} epochs done but the history holds epochs {epochs:?}: delete the run folder's checkpoint/ to start over", self.epochs_done));
+        }
+        if self.epochs_done > 0 && !(1..=self.epochs_done).contains(&self.best_epoch) {
+            return Err(format!("best epoch {} of {}: delete the run folder's checkpoint/ to start over", self.best_epoch, self.epochs_done));
+        }
+        Ok(())
+    }
 }
 
 fn checkpoint_dir(run: &Path) -> PathBuf {
@@ -342,8 +414,10 @@ pub fn train(
     };
     let mut state = State { epochs_done: 0, best_epoch: 0, best_score: f64::NEG_INFINITY, history: Vec::new() };
     if state_path.exists() && weights_path.exists() && optim_path.exists() {
-        state = serde_json::from_str(&genre_fsio::read_text(&state_path, genre_fsio::JSON_CAP).map_err(file_err(&state_path))?)
+        let text = genre_fsio::read_text(&state_path, genre_fsio::JSON_CAP).map_err(file_err(&state_path))?;
+        state = serde_json::from_str(&text)
             .map_err(|e| ModelError::File { path: state_path.clone(), msg: e.to_string() })?;
+        state.check().map_err(|msg| ModelError::File { path: state_path.clone(), msg })?;
         net = Net::load_checkpoint(arch, &weights_path, &ad)?;
         genre_fsio::open_regular(&optim_path).map_err(file_err(&optim_path))?;
         let rec = burn::optim::OptimizerRecord::load(&optim_path)
@@ -379,7 +453,7 @@ pub fn train(
         };
         let mut order: Vec<usize> = (0..train.len()).collect();
         order.shuffle(&mut rng);
-        let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
+        let (mut loss_sum, mut hits, mut seen) = (0.0, Hits::default(), 0usize);
         for (bi, ids) in order.chunks(opts.batch_size).enumerate() {
             let (mut x, mut y) = gather(train, ids, norm, arch.n_classes)?;
             augment(&mut x, &mut y, [rows, cols], arch.n_classes, opts, &mut rng);
@@ -390,7 +464,11 @@ pub fn train(
             let lv: f32 = l.clone().into_scalar();
             let preds = logits.inner().into_data().try_to_vec::<f32>().expect("f32");
             for (k, row) in preds.chunks(arch.n_classes).enumerate() {
-                correct += (y[k * arch.n_classes + argmax(row)] > 0.0) as usize;
+                // Targets (mixup blends them): the tags of this row are those above 0.5.
+                let target = &y[k * arch.n_classes..(k + 1) * arch.n_classes];
+                let labels: Vec<usize> = (0..arch.n_classes).filter(|&c| target[c] > 0.5).collect();
+                let labels = if labels.is_empty() { vec![argmax(target)] } else { labels };
+                hits.add(row, &labels, opts.multi_label, |logit| logit > 0.0);
             }
             seen += ids.len();
             loss_sum += lv as f64 * ids.len() as f64;
@@ -401,7 +479,8 @@ pub fn train(
                 batch: bi + 1,
                 batches,
                 loss: loss_sum / seen as f64,
-                acc: correct as f64 / seen as f64,
+                acc: hits.score(opts.multi_label),
+                metric: if opts.multi_label { "micro-F1" } else { "accuracy" },
             });
         }
         let eval_net = net.valid();
@@ -410,13 +489,15 @@ pub fn train(
             epoch,
             lr,
             train_loss: loss_sum / seen.max(1) as f64,
-            train_acc: correct as f64 / seen.max(1) as f64,
+            train_acc: hits.score(opts.multi_label),
             valid_loss: vloss,
             valid_segment_acc: vseg,
             valid_track_acc: vtrack,
+            metric: if opts.multi_label { "micro-F1" } else { "accuracy" }.into(),
             seconds: t0.elapsed().as_secs_f64(),
         };
-        // Best = highest track accuracy, ties broken by lower validation loss.
+        // Best = highest track score (accuracy, or micro-F1 for tags), ties broken by lower
+        // validation loss.
         let score = vtrack - 1e-6 * vloss;
         if score > state.best_score {
             state.best_score = score;

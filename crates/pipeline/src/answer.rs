@@ -53,14 +53,20 @@ impl Answer {
         } else {
             Vec::new()
         };
+        let warning = p.windows.warning();
+        Self { segments, warning, ..Self::from_probs(card, file, p.probs, k) }
+    }
+
+    /// The answer of a file-level probability vector alone (no windows: a feature-table row).
+    pub fn from_probs(card: &ModelCard, file: String, probs: Vec<f32>, k: usize) -> Self {
         Self {
-            warning: p.windows.warning(),
             file,
-            genre: card.classes[argmax(&p.probs)].clone(),
-            top: top_k(&p.probs, k).into_iter().map(|i| (card.classes[i].clone(), p.probs[i])).collect(),
-            tags: tags_of(card, &p.probs),
-            probabilities: p.probs,
-            segments,
+            genre: card.classes[argmax(&probs)].clone(),
+            top: top_k(&probs, k).into_iter().map(|i| (card.classes[i].clone(), probs[i])).collect(),
+            tags: tags_of(card, &probs),
+            probabilities: probs,
+            segments: Vec::new(),
+            warning: None,
         }
     }
 }

@@ -244,8 +244,8 @@ fn event_dict(p: &Progress) -> serde_json::Value {
         Progress::Skipped { path, why } => json!({"kind": "skipped", "path": path, "why": why}),
         Progress::Note(text) => json!({"kind": "note", "text": text}),
         Progress::Train(Event::Resumed { epochs_done }) => json!({"kind": "resumed", "epochs_done": epochs_done}),
-        Progress::Train(Event::Batch { epoch, batch, batches, loss, acc }) => {
-            json!({"kind": "batch", "epoch": epoch, "batch": batch, "batches": batches, "loss": loss, "acc": acc})
+        Progress::Train(Event::Batch { epoch, batch, batches, loss, acc, metric }) => {
+            json!({"kind": "batch", "epoch": epoch, "batch": batch, "batches": batches, "loss": loss, "acc": acc, "metric": metric})
         }
         Progress::Train(Event::Epoch { history }) => {
             let mut v = serde_json::to_value(history.last()).unwrap_or_default();

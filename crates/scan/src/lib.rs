@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use anyhow::{Context, Result};
+use genre_data::hash::{fnv1a64_more, FNV_START};
 use genre_model::musicnn::Variant;
 use genre_pipeline::{Predictor, Tagger};
 use rayon::prelude::*;
@@ -62,10 +63,10 @@ pub struct ScanSummary {
 /// A stable id of the model: FNV-1a of every member's card (labels, features, normalisation,
 /// training and scores: any retrained model differs) and weight, plus genre's version.
 pub fn model_id(model: &Predictor) -> String {
-    let mut h = shard::FNV_OFFSET;
+    let mut h = FNV_START;
     for (c, w) in &model.members {
-        h = shard::fnv1a(serde_json::to_string(&c.card).unwrap_or_default().as_bytes(), h);
-        h = shard::fnv1a(&w.to_le_bytes(), h);
+        h = fnv1a64_more(h, serde_json::to_string(&c.card).unwrap_or_default().as_bytes());
+        h = fnv1a64_more(h, &w.to_le_bytes());
     }
     format!("{h:016x}@genre-{}", env!("CARGO_PKG_VERSION"))
 }
@@ -76,13 +77,13 @@ pub fn model_id(model: &Predictor) -> String {
 pub fn content_hash(path: &Path) -> Result<String> {
     let mut f = genre_fsio::open_regular(path)?;
     let mut buf = vec![0u8; 1 << 20];
-    let mut h = shard::FNV_OFFSET;
+    let mut h = FNV_START;
     loop {
         let n = f.read(&mut buf)?;
         if n == 0 {
             return Ok(format!("{h:016x}"));
         }
-        h = shard::fnv1a(&buf[..n], h);
+        h = fnv1a64_more(h, &buf[..n]);
     }
 }
 

@@ -1,6 +1,7 @@
 //! Deterministic shares of the inputs, for many machines scanning one library.
 
 use anyhow::{bail, Context, Result};
+use genre_data::hash::fnv1a64;
 
 /// Shard `index` of `count` (0-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -8,18 +9,6 @@ pub struct Shard {
     pub index: u64,
     pub count: u64,
 }
-
-/// 64-bit FNV-1a: stable across runs, machines and Rust versions (unlike `DefaultHasher`, which
-/// is randomly keyed), and dependency-free.
-pub fn fnv1a(bytes: &[u8], mut h: u64) -> u64 {
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x100_0000_01b3);
-    }
-    h
-}
-
-pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
 impl Shard {
     /// `I/N`, or `auto`: from `JOB_COMPLETION_INDEX` + `GENRE_SHARD_COUNT` (Kubernetes Indexed
@@ -51,6 +40,7 @@ impl Shard {
 
     /// Whether `path` (as given, so every shard sees the same string) is in this share.
     pub fn holds(&self, path: &str) -> bool {
-        fnv1a(path.as_bytes(), FNV_OFFSET) % self.count == self.index
+        // FNV-1a: the same share on every machine, run and Rust version (std's hasher is seeded).
+        fnv1a64(path.as_bytes()) % self.count == self.index
     }
 }

@@ -75,7 +75,11 @@ fn write_csv(tracks: &[Track], out: &Path) -> Result<()> {
 }
 
 /// Present values and definition levels (1 = present) of an optional column.
-fn optional<T, U>(tracks: &[Track], get: impl Fn(&Track) -> Option<T>, conv: impl Fn(T) -> U) -> (Vec<U>, Vec<i16>) {
+fn optional<'a, T, U>(
+    tracks: &'a [Track],
+    get: impl Fn(&'a Track) -> Option<T>,
+    conv: impl Fn(T) -> U,
+) -> (Vec<U>, Vec<i16>) {
     let (mut values, mut defs) = (Vec::new(), Vec::new());
     for t in tracks {
         match get(t) {
@@ -99,7 +103,7 @@ fn write_parquet(tracks: &[Track], out: &Path) -> Result<()> {
     let mut w = SerializedFileWriter::new(File::create(out)?, schema, props)?;
     let mut rg = w.next_row_group()?;
     let strings = |get: fn(&Track) -> &str| tracks.iter().map(|t| text(get(t))).collect::<Vec<_>>();
-    let opt_str = |get: fn(&Track) -> Option<&str>| optional(tracks, get, text);
+    let opt_str = |get: for<'t> fn(&'t Track) -> Option<&'t str>| optional(tracks, get, text);
     let mut col = 0;
     while let Some(mut c) = rg.next_column()? {
         match col {

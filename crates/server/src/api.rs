@@ -1,12 +1,9 @@
 //! Routes and handlers.
 
-use std::io::Write;
-use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path as UrlPath, Query, Request, State as Shared};
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, Request, State as Shared};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,15 +17,16 @@ use genre_pipeline::PipelineError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::quiz::Quiz;
+use crate::quiz::{Quiz, Refused};
+use crate::upload::{self, Upload};
 use crate::{assets, State};
 
 /// Windows analysed per upload at most (evenly spread): bounds the work of a long upload.
 const MAX_WINDOWS: usize = 64;
 /// Body cap of every route but the upload (JSON answers are a few dozen bytes).
 const SMALL_BODY: usize = 16 << 10;
-/// Longest upload file name kept, in bytes (it is shown in the answer and the picture's title).
-const MAX_NAME: usize = 255;
+/// Characters of the file name kept in the picture's title.
+const TITLE_CHARS: usize = 40;
 
 pub fn routes(st: Arc<State>) -> Router {
     let mut r = Router::new()
@@ -60,18 +58,9 @@ async fn json_errors(r: Response) -> Response {
 }
 
 /// An internal failure: the details go to the log, the client gets a generic answer (no paths).
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    eprintln!("genre serve: internal error: {e}");
+pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
+    crate::log(format_args!("internal error: {e}"));
     err(StatusCode::INTERNAL_SERVER_ERROR, "internal error, see the server log")
-}
-
-/// At most `MAX_NAME` bytes of a client's file name, cut on a character boundary.
-fn cap_name(name: &str) -> String {
-    let mut end = name.len().min(MAX_NAME);
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    name[..end].to_string()
 }
 
 /// An error answered as `{"error": "..."}` with its status.
@@ -83,7 +72,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn err(status: StatusCode, msg: impl Into<String>) -> ApiError {
+pub(crate) fn err(status: StatusCode, msg: impl Into<String>) -> ApiError {
     ApiError(status, msg.into())
 }
 
@@ -104,96 +93,86 @@ struct PredictQuery {
     class: Option<String>,
 }
 
+/// Refusals that need no body first (declared size 413, busy 503): a refused upload costs no
+/// read of its body. Then the body is streamed to disk and analysed, all within the request's
+/// deadline. (An unknown genre is refused after the body is read: clients that read the answer
+/// only once they have sent everything would otherwise see a reset instead of the reason.)
 async fn predict(
     Shared(st): Shared<Arc<State>>,
     Query(q): Query<PredictQuery>,
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let (name, bytes) = read_upload(&st, req).await?;
-    if bytes.is_empty() {
+    upload::check_declared(&st, req.headers())?;
+    let slot = Slot::admit(&st)?;
+    let deadline = tokio::time::Instant::now() + st.opts.timeout;
+    let up = tokio::time::timeout_at(deadline, upload::receive(&st, req)).await.map_err(|_| timed_out(&st))??;
+    if up.size == 0 {
         return Err(err(StatusCode::UNPROCESSABLE_ENTITY, "empty upload: send an audio file"));
     }
+    let class = class_index(&st, q.class.as_deref())?;
+    let work = run_cpu(&st, slot, move |st| analyse(st, &up, class));
+    tokio::time::timeout_at(deadline, work).await.map_err(|_| timed_out(&st))?.map(Json)
+}
+
+fn class_index(st: &State, class: Option<&str>) -> Result<Option<usize>, ApiError> {
     let classes = &st.model.card().classes;
-    let class = match q.class {
-        Some(c) => Some(classes.iter().position(|k| *k == c).ok_or_else(|| {
-            err(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("unknown genre '{c}' (the model knows {})", classes.join(", ")),
-            )
-        })?),
-        None => None,
-    };
-    on_cpu(&st, move |st| analyse(st, &name, &bytes, class)).await.map(Json)
+    let Some(c) = class else { return Ok(None) };
+    let i = classes.iter().position(|k| k == c).ok_or_else(|| {
+        err(StatusCode::UNPROCESSABLE_ENTITY, format!("unknown genre '{c}' (the model knows {})", classes.join(", ")))
+    })?;
+    Ok(Some(i))
 }
 
-/// The upload: a multipart form's `file` field, or the raw body; at most `max_upload` bytes.
-async fn read_upload(st: &State, req: Request) -> Result<(String, Bytes), ApiError> {
-    let limit = st.opts.max_upload;
-    let too_big = || err(StatusCode::PAYLOAD_TOO_LARGE, format!("upload larger than {} bytes", limit));
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_big());
-    }
-    let multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let (parts, body) = req.into_parts();
-    // Slightly more than the file for a form's own bytes.
-    let bytes =
-        axum::body::to_bytes(body, limit + if multipart { 64 << 10 } else { 0 }).await.map_err(|_| too_big())?;
-    if !multipart {
-        return Ok(("upload".into(), bytes));
-    }
-    let bad_form = |e: String| err(StatusCode::UNPROCESSABLE_ENTITY, format!("bad form: {e}"));
-    let mut form = Multipart::from_request(Request::from_parts(parts, Body::from(bytes)), &())
-        .await
-        .map_err(|e| bad_form(e.body_text()))?;
-    while let Some(field) = form.next_field().await.map_err(|e| bad_form(e.body_text()))? {
-        if field.name() == Some("file") {
-            let name = cap_name(field.file_name().unwrap_or("upload"));
-            let data = field.bytes().await.map_err(|e| bad_form(e.body_text()))?;
-            if data.len() > limit {
-                return Err(too_big());
-            }
-            return Ok((name, data));
+fn timed_out(st: &State) -> ApiError {
+    err(StatusCode::SERVICE_UNAVAILABLE, format!("timed out after {} s", st.opts.timeout.as_secs()))
+}
+
+/// A place among the `workers + queue` requests in progress (receiving, waiting or working),
+/// given back when dropped: when the request ends, or when its CPU work does if it outlives
+/// the request (a timed-out analysis still occupies a worker).
+struct Slot(Arc<State>);
+
+impl Slot {
+    fn admit(st: &Arc<State>) -> Result<Slot, ApiError> {
+        let before = st.admitted.fetch_add(1, Ordering::SeqCst);
+        let slot = Slot(st.clone());
+        if before >= st.opts.queue + st.opts.workers {
+            return Err(err(StatusCode::SERVICE_UNAVAILABLE, format!("busy: {before} requests ahead, try again")));
         }
+        Ok(slot)
     }
-    Err(bad_form("no field named 'file'".into()))
 }
 
-/// Run CPU work on the bounded blocking pool: at most `workers` at once, at most `queue`
-/// waiting (503 beyond), all within the request deadline (503).
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.admitted.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Run CPU work on the bounded blocking pool, at most `workers` at once.
+async fn run_cpu<T: Send + 'static>(
+    st: &Arc<State>,
+    slot: Slot,
+    work: impl FnOnce(&State) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let permit =
+        st.cpu.clone().acquire_owned().await.map_err(|_| err(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
+    let st2 = st.clone();
+    tokio::task::spawn_blocking(move || {
+        let _held = (permit, slot); // until the work ends, even if the request gave up
+        work(&st2)
+    })
+    .await
+    .map_err(internal)?
+}
+
+/// CPU work of a request without an upload: admitted like one, within the deadline.
 async fn on_cpu<T: Send + 'static>(
     st: &Arc<State>,
     work: impl FnOnce(&State) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
-    impl Drop for Waiting<'_> {
-        fn drop(&mut self) {
-            self.0.fetch_sub(1, Ordering::SeqCst);
-        }
-    }
-    let before = st.waiting.fetch_add(1, Ordering::SeqCst);
-    let _waiting = Waiting(&st.waiting);
-    if before >= st.opts.queue + st.opts.workers {
-        return Err(err(StatusCode::SERVICE_UNAVAILABLE, format!("busy: {before} requests ahead, try again")));
-    }
-    let job = async {
-        let permit =
-            st.cpu.clone().acquire_owned().await.map_err(|_| err(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
-        let st2 = st.clone();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit; // held until the work ends, even if the request gave up
-            work(&st2)
-        })
-        .await
-        .map_err(internal)?
-    };
-    tokio::time::timeout(st.opts.timeout, job)
-        .await
-        .map_err(|_| err(StatusCode::SERVICE_UNAVAILABLE, format!("timed out after {} s", st.opts.timeout.as_secs())))?
+    let slot = Slot::admit(st)?;
+    tokio::time::timeout(st.opts.timeout, run_cpu(st, slot, work)).await.map_err(|_| timed_out(st))?
 }
 
 /// Decode errors of the upload itself: not audio (415) or audio that cannot be read (422).
@@ -216,29 +195,18 @@ fn upload_error(e: PipelineError) -> ApiError {
     }
 }
 
-/// Write the upload to a temporary file (removed when this returns, whatever happens), explain
-/// it, draw it.
-fn analyse(st: &State, name: &str, bytes: &[u8], class: Option<usize>) -> Result<Value, ApiError> {
-    // A /tmp cleaner may have removed the private folder: recreate it rather than fail forever.
-    std::fs::create_dir_all(st.tmp.path()).map_err(internal)?;
-    let ext = Path::new(name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .filter(|e| e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()));
-    let mut audio = tempfile::Builder::new()
-        .prefix("upload-")
-        .suffix(&ext.map(|e| format!(".{e}")).unwrap_or_default())
-        .tempfile_in(st.tmp.path())
-        .map_err(internal)?;
-    audio.write_all(bytes).map_err(internal)?;
-    audio.flush().map_err(internal)?;
+/// Explain the upload on disk and draw it (the picture goes to a temporary file, removed when
+/// this returns).
+fn analyse(st: &State, up: &Upload, class: Option<usize>) -> Result<Value, ApiError> {
+    let (audio, name) = (&up.file, up.name.as_str());
     let classes = st.model.card().classes.clone();
     let e = st.model.explain_file(audio.path(), class, Some(MAX_WINDOWS));
     let (probs, segments, cam, picture, duration) = match e {
         Ok(e) => {
             let png =
                 tempfile::Builder::new().prefix("cam-").suffix(".png").tempfile_in(st.tmp.path()).map_err(internal)?;
-            let picture = explain_picture(audio.path(), Some(name), &e, &classes, png.path()).ok().and_then(|plot| {
+            let title = picture_title(name);
+            let picture = explain_picture(audio.path(), Some(&title), &e, &classes, png.path()).ok().and_then(|plot| {
                 let bytes = std::fs::read(png.path()).ok()?;
                 let (w, h) = png_size(&bytes)?;
                 Some(json!({
@@ -280,6 +248,15 @@ fn segments_json(classes: &[String], times: &[(f64, f64)], probs: &[Vec<f32>]) -
         .collect()
 }
 
+/// The file name as the picture's title: the picture library widens its canvas to fit the
+/// title, so a client's name must not reach it whole; the first `TITLE_CHARS` characters.
+fn picture_title(name: &str) -> String {
+    match name.char_indices().nth(TITLE_CHARS) {
+        Some((end, _)) => format!("{}...", &name[..end]),
+        None => name.to_string(),
+    }
+}
+
 /// Width and height from a PNG's IHDR chunk.
 fn png_size(b: &[u8]) -> Option<(u32, u32)> {
     (b.len() >= 24 && &b[1..4] == b"PNG")
@@ -291,16 +268,17 @@ fn quiz_of(st: &State) -> Result<&Quiz, ApiError> {
 }
 
 async fn quiz_next(Shared(st): Shared<Arc<State>>) -> Result<Json<Value>, ApiError> {
-    let quiz = quiz_of(&st)?;
-    let id = rand::random::<usize>() % quiz.clips.len();
-    Ok(Json(
-        json!({ "id": id.to_string(), "audio": format!("/api/quiz/clip/{id}"), "choices": st.model.card().classes }),
-    ))
+    let id = quiz_of(&st)?.serve_one();
+    Ok(Json(json!({ "id": id, "audio": format!("/api/quiz/clip/{id}"), "choices": st.model.card().classes })))
 }
 
-async fn quiz_clip(Shared(st): Shared<Arc<State>>, UrlPath(id): UrlPath<usize>) -> Result<Response, ApiError> {
+fn no_clip() -> ApiError {
+    err(StatusCode::NOT_FOUND, "no such clip: ask /api/quiz/next for one")
+}
+
+async fn quiz_clip(Shared(st): Shared<Arc<State>>, UrlPath(id): UrlPath<String>) -> Result<Response, ApiError> {
     let quiz = quiz_of(&st)?;
-    let (path, _) = quiz.clips.get(id).ok_or_else(|| err(StatusCode::NOT_FOUND, "no such clip"))?;
+    let (path, _) = &quiz.clips[quiz.clip_of(&id).ok_or_else(no_clip)?];
     let bytes = tokio::fs::read(path).await.map_err(internal)?;
     Ok(([(header::CONTENT_TYPE, Quiz::content_type(path))], bytes).into_response())
 }
@@ -311,28 +289,41 @@ struct Answer {
     guess: String,
 }
 
+/// Judge the one answer a served clip allows: the truth and the model's answer.
 async fn quiz_answer(Shared(st): Shared<Arc<State>>, Json(a): Json<Answer>) -> Result<Json<Value>, ApiError> {
     let quiz = quiz_of(&st)?;
-    let id: usize = a.id.parse().map_err(|_| err(StatusCode::UNPROCESSABLE_ENTITY, "bad clip id"))?;
-    let (_, truth) = quiz.clips.get(id).ok_or_else(|| err(StatusCode::NOT_FOUND, "no such clip"))?.clone();
-    let known = quiz.answers.lock().expect("quiz answers").get(&id).cloned();
-    let top = match known {
-        Some(t) => t,
-        None => {
-            let t = on_cpu(&st, move |st| {
-                let quiz = st.quiz.as_ref().expect("quiz");
-                let p = st.model.predict_file(&quiz.clips[id].0, Some(MAX_WINDOWS)).map_err(upload_error)?;
-                let classes = &st.model.card().classes;
-                Ok(top_k(&p.probs, 3).into_iter().map(|i| (classes[i].clone(), p.probs[i])).collect::<Vec<_>>())
-            })
-            .await?;
-            quiz.answers.lock().expect("quiz answers").insert(id, t.clone());
-            t
+    let clip = quiz.begin_answer(&a.id).map_err(|r| match r {
+        Refused::Unknown => no_clip(),
+        Refused::Answered => err(StatusCode::CONFLICT, "this clip was already answered"),
+    })?;
+    let top = match model_answer(&st, clip).await {
+        Ok(t) => t,
+        Err(e) => {
+            quiz.undo_answer(&a.id); // not judged (busy, timed out): it may be tried again
+            return Err(e);
         }
     };
+    let truth = &quiz.clips[clip].1;
     let model = top[0].0.clone();
     Ok(Json(json!({
         "truth": truth, "model": model, "model_top": top,
-        "you_right": a.guess == truth, "model_right": model == truth,
+        "you_right": a.guess == *truth, "model_right": model == *truth,
     })))
+}
+
+/// The model's top 3 for a quiz clip, computed once per clip.
+async fn model_answer(st: &Arc<State>, clip: usize) -> Result<Vec<(String, f32)>, ApiError> {
+    let quiz = quiz_of(st)?;
+    if let Some(t) = quiz.answers.lock().expect("quiz answers").get(&clip) {
+        return Ok(t.clone());
+    }
+    let t = on_cpu(st, move |st| {
+        let quiz = st.quiz.as_ref().expect("quiz");
+        let p = st.model.predict_file(&quiz.clips[clip].0, Some(MAX_WINDOWS)).map_err(upload_error)?;
+        let classes = &st.model.card().classes;
+        Ok(top_k(&p.probs, 3).into_iter().map(|i| (classes[i].clone(), p.probs[i])).collect::<Vec<_>>())
+    })
+    .await?;
+    quiz.answers.lock().expect("quiz answers").insert(clip, t.clone());
+    Ok(t)
 }

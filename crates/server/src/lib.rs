@@ -6,33 +6,54 @@
 //! - `GET /api/model`, `GET /healthz`, `GET /api/quiz/next`, `GET /api/quiz/clip/{id}`,
 //!   `POST /api/quiz/answer`, and the web app's files at `/`.
 //!
-//! Bounded by design: uploads are capped (413), CPU work runs on at most `workers` blocking
-//! threads with at most `queue` requests waiting (503 beyond), each request has a deadline (503),
-//! uploads go to a temporary file in `tmp` that is always removed, nothing is written elsewhere.
+//! Bounded by design: at most `max_connections` connections are served (more wait in the
+//! kernel's backlog); headers and every piece of a body must arrive within `read_timeout`;
+//! at most `workers + queue` uploads are in progress (receiving, waiting or analysed; 503
+//! beyond, answered before any of the body is read); an upload is streamed to a temporary
+//! file in `tmp` (never held whole in memory; 413 as soon as it passes `max_upload`) that is
+//! always removed; each request has a deadline (503); other routes take at most 16 KB bodies.
 
 mod api;
 mod assets;
 mod quiz;
+mod upload;
 
+use std::future::Future;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
 use std::time::Duration;
 
 use genre_pipeline::Predictor;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
 
 /// How the server runs.
 #[derive(Debug, Clone)]
 pub struct Options {
     pub addr: SocketAddr,
-    /// Largest upload in bytes.
+    /// Largest upload in bytes (the file itself: a form's own bytes are not counted).
     pub max_upload: usize,
-    /// Requests doing CPU work at once, and requests allowed to wait for one.
+    /// Requests doing CPU work at once, and further uploads allowed in progress (receiving or
+    /// waiting for a worker).
     pub workers: usize,
     pub queue: usize,
-    /// Deadline of one request (waiting included).
+    /// Deadline of one request (upload, waiting and analysis).
     pub timeout: Duration,
+    /// Open connections served at once; more wait, unanswered, until one closes.
+    pub max_connections: usize,
+    /// The longest a client may stay silent: while sending its headers (and between requests on
+    /// a kept-alive connection), and between two pieces of a body. Then the connection is closed
+    /// (or 408), so a slow client holds nothing for long.
+    pub read_timeout: Duration,
+    /// On Ctrl-C or SIGTERM, how long in-flight requests may take to finish before they are
+    /// cancelled.
+    pub grace: Duration,
     /// Where uploads are written while they are analysed (a private temporary folder in it).
     pub tmp: PathBuf,
     /// A genre folder (one sub-folder per genre) of quiz clips.
@@ -47,6 +68,9 @@ impl Default for Options {
             workers: 1,
             queue: 32,
             timeout: Duration::from_secs(120),
+            max_connections: 256,
+            read_timeout: Duration::from_secs(30),
+            grace: Duration::from_secs(10),
             tmp: std::env::temp_dir(),
             quiz: None,
         }
@@ -59,50 +83,152 @@ pub(crate) struct State {
     pub opts: Options,
     pub tmp: tempfile::TempDir,
     pub cpu: Arc<tokio::sync::Semaphore>,
-    pub waiting: AtomicUsize,
+    /// Uploads and quiz analyses in progress (admitted, not yet finished).
+    pub admitted: AtomicUsize,
+    /// Set once shutting down: no new upload file is created.
+    pub closing: AtomicBool,
     pub quiz: Option<quiz::Quiz>,
 }
 
-/// The app: routes over shared state. `model_name` is shown by `GET /api/model`.
-pub fn app(model: Predictor, model_name: String, opts: Options) -> std::io::Result<axum::Router> {
+impl State {
+    /// Remove the private folder now, even while blocking work still holds the state: a
+    /// process about to exit must not leave it behind. Retried because an analysis finishing
+    /// at that moment may add a file while the folder is emptied.
+    fn close(&self) {
+        self.closing.store(true, std::sync::atomic::Ordering::SeqCst);
+        for _ in 0..5 {
+            match std::fs::remove_dir_all(self.tmp.path()) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => std::thread::sleep(Duration::from_millis(20)),
+                _ => return,
+            }
+        }
+        log(format_args!("could not remove {}", self.tmp.path().display()));
+    }
+}
+
+/// A line on stderr. Never panics (eprintln! does when stderr is a closed pipe, and the
+/// process that started us may have stopped reading it).
+pub(crate) fn log(msg: std::fmt::Arguments) {
+    let _ = writeln!(std::io::stderr(), "genre serve: {msg}");
+}
+
+fn state(model: Predictor, model_name: String, opts: Options) -> std::io::Result<Arc<State>> {
     let tmp = tempfile::Builder::new().prefix("genre-serve-").tempdir_in(&opts.tmp)?;
     let quiz = match &opts.quiz {
         Some(dir) => Some(quiz::Quiz::open(dir)?),
         None => None,
     };
-    let state = Arc::new(State {
+    Ok(Arc::new(State {
         model,
         model_name,
         cpu: Arc::new(tokio::sync::Semaphore::new(opts.workers.max(1))),
-        waiting: AtomicUsize::new(0),
+        admitted: AtomicUsize::new(0),
+        closing: AtomicBool::new(false),
         opts,
         tmp,
         quiz,
-    });
-    Ok(api::routes(state))
+    }))
 }
 
-/// Serve until Ctrl-C or SIGTERM: both shut down gracefully, so the private folder is removed.
+/// The app: routes over shared state. `model_name` is shown by `GET /api/model`.
+pub fn app(model: Predictor, model_name: String, opts: Options) -> std::io::Result<axum::Router> {
+    Ok(api::routes(state(model, model_name, opts)?))
+}
+
+/// Serve on `opts.addr` until Ctrl-C or SIGTERM (see [`serve_on`]).
 pub async fn serve(model: Predictor, model_name: String, opts: Options) -> std::io::Result<()> {
-    let addr = opts.addr;
-    let router = app(model, model_name, opts)?;
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    eprintln!("genre serve: http://{}/", listener.local_addr()?);
-    axum::serve(listener, router).with_graceful_shutdown(stop_signal()).await
+    let stop = stop_signal()?; // before the address is printed: a signal from then on is ours
+    let listener = TcpListener::bind(opts.addr).await?;
+    log(format_args!("http://{}/", listener.local_addr()?));
+    serve_on(listener, model, model_name, opts, stop).await
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-async fn stop_signal() {
+/// Serve connections from `listener` until `stop` resolves; then stop accepting, give
+/// in-flight requests `opts.grace` to finish, cancel the rest (their uploads are removed) and
+/// remove the private folder.
+pub async fn serve_on(
+    listener: TcpListener,
+    model: Predictor,
+    model_name: String,
+    opts: Options,
+    stop: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let st = state(model, model_name, opts)?;
+    let router = api::routes(st.clone());
+    let graceful = GracefulShutdown::new();
+    let mut conns = JoinSet::new();
+    accept_until(&listener, &router, &st.opts, &graceful, &mut conns, stop).await;
+    drop(listener);
+    if tokio::time::timeout(st.opts.grace, graceful.shutdown()).await.is_err() {
+        log(format_args!("cancelling the requests still in flight"));
+    }
+    // Dropping a request's future removes its upload; wait until every one is really gone.
+    conns.abort_all();
+    while conns.join_next().await.is_some() {}
+    st.close();
+    Ok(())
+}
+
+/// The accept loop: one task per connection, at most `max_connections` at once.
+async fn accept_until(
+    listener: &TcpListener,
+    router: &axum::Router,
+    opts: &Options,
+    graceful: &GracefulShutdown,
+    conns: &mut JoinSet<()>,
+    stop: impl Future<Output = ()>,
+) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(opts.max_connections.max(1)));
+    tokio::pin!(stop);
+    loop {
+        // Wait for a free slot first: past the limit, connections wait in the backlog.
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => s.expect("never closed"),
+            _ = &mut stop => return,
+        };
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((s, _)) => s,
+                Err(e) => {
+                    // Out of file descriptors and the like: pause rather than spin.
+                    log(format_args!("accept: {e}"));
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => return,
+        };
+        let _ = stream.set_nodelay(true);
+        while conns.try_join_next().is_some() {} // forget finished connections
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(opts.read_timeout)
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(router.clone()));
+        let conn = graceful.watch(conn);
+        conns.spawn(async move {
+            let _ = conn.await; // a client's reset or timeout ends its connection only
+            drop(slot);
+        });
+    }
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed now, not when first
+/// polled, so a signal sent once the address is printed is never fatal.
+fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = int.recv() => {}
                 _ = term.recv() => {}
             }
-            return;
-        }
+        })
     }
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(not(unix))]
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

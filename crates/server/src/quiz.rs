@@ -1,17 +1,35 @@
 //! The quiz: clips of a genre folder (`genre serve --quiz DIR`, one sub-folder per genre); the
 //! person guesses, then the truth and the model's answer are shown.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 const AUDIO: [&str; 6] = ["wav", "flac", "mp3", "ogg", "m4a", "aac"];
+/// Served clip ids remembered at most; past it the oldest is forgotten (its answer gets 404),
+/// so asking for clips without end costs bounded memory (about 100 bytes an id).
+pub const MAX_SERVED: usize = 4096;
 
 pub struct Quiz {
     /// (file, genre = its sub-folder under the quiz folder).
     pub clips: Vec<(PathBuf, String)>,
     /// The model's answers so far (file-level top 3), by clip.
     pub answers: Mutex<HashMap<usize, Vec<(String, f32)>>>,
+    served: Mutex<Served>,
+}
+
+/// Clips handed out, by opaque id: the id says nothing about the clip (a folder-order index
+/// would give the genre away), and only a served id, once, can be answered.
+#[derive(Default)]
+struct Served {
+    clip: HashMap<String, (usize, bool)>, // id -> (clip, answered)
+    order: VecDeque<String>,              // oldest first
+}
+
+/// Why an answer is refused.
+pub enum Refused {
+    Unknown,
+    Answered,
 }
 
 impl Quiz {
@@ -35,7 +53,45 @@ impl Quiz {
                 dir.display()
             )));
         }
-        Ok(Self { clips, answers: Mutex::new(HashMap::new()) })
+        Ok(Self { clips, answers: Mutex::new(HashMap::new()), served: Mutex::default() })
+    }
+
+    /// Serve a random clip: a fresh random 128-bit id for it.
+    pub fn serve_one(&self) -> String {
+        let id = format!("{:032x}", rand::random::<u128>());
+        let clip = rand::random::<usize>() % self.clips.len();
+        let mut s = self.served.lock().expect("quiz ids");
+        s.clip.insert(id.clone(), (clip, false));
+        s.order.push_back(id.clone());
+        while s.order.len() > MAX_SERVED {
+            let old = s.order.pop_front().expect("not empty");
+            s.clip.remove(&old);
+        }
+        id
+    }
+
+    /// The clip behind a served id.
+    pub fn clip_of(&self, id: &str) -> Option<usize> {
+        self.served.lock().expect("quiz ids").clip.get(id).map(|c| c.0)
+    }
+
+    /// Take the one answer a served id allows: its clip.
+    pub fn begin_answer(&self, id: &str) -> Result<usize, Refused> {
+        match self.served.lock().expect("quiz ids").clip.get_mut(id) {
+            None => Err(Refused::Unknown),
+            Some((_, true)) => Err(Refused::Answered),
+            Some((clip, answered)) => {
+                *answered = true;
+                Ok(*clip)
+            }
+        }
+    }
+
+    /// The answer could not be judged (server busy): the id may be answered again.
+    pub fn undo_answer(&self, id: &str) {
+        if let Some(c) = self.served.lock().expect("quiz ids").clip.get_mut(id) {
+            c.1 = false;
+        }
     }
 
     pub fn content_type(path: &Path) -> &'static str {

@@ -1,23 +1,25 @@
-//! The real server on loopback, driven over HTTP: answers, limits, concurrency, the quiz, and
-//! no upload left behind.
+//! The real server on loopback (its own accept loop, in process), driven over HTTP: answers,
+//! limits, concurrency, slow and silent clients, the quiz, and no upload left behind. The
+//! process-level cases (resets, SIGTERM) are in `process.rs`.
 
-use std::net::SocketAddr;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::time::Duration;
 
 use genre_audio::synth::genre_clip;
 use genre_audio::wav::write_wav_mono16;
 use genre_pipeline::Predictor;
-use genre_server::{app, Options};
+use genre_server::{serve_on, Options};
 
 /// Start the server with the built-in model on a free loopback port; it runs until the test ends.
 fn start(opts: Options) -> SocketAddr {
     let model = Predictor::load(None).expect("built-in model");
-    let router = app(model, "built-in default".into(), opts).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || rt.block_on(async { axum::serve(listener, router).await.unwrap() }));
+    let run = serve_on(listener, model, "built-in default".into(), opts, std::future::pending());
+    std::thread::spawn(move || rt.block_on(run).unwrap());
     addr
 }
 
@@ -41,7 +43,6 @@ fn post(addr: SocketAddr, path: &str, content_type: &str, body: &[u8]) -> (u16, 
 /// POST over a raw socket: the body is written from another thread (write errors ignored: the
 /// server may answer and close early) while this one reads the answer: (status, body).
 fn raw_post(addr: SocketAddr, headers: &str, body: Vec<u8>) -> (u16, String) {
-    use std::io::{Read, Write};
     let mut conn = std::net::TcpStream::connect(addr).unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let head = format!("POST /api/predict HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}\r\n");
@@ -215,10 +216,15 @@ fn json_routes_have_a_small_body_cap() {
     let tmp = tempfile::tempdir().unwrap();
     let addr = start(options(tmp.path()));
     // 1 MB of JSON to the quiz answer: refused by the cap, not buffered (413, JSON).
+    // Sent from another thread: the server answers without reading it all, then closes.
     let big = format!("{{\"id\":\"0\",\"guess\":\"{}\"}}", "x".repeat(1 << 20));
-    let (status, v) = post(addr, "/api/quiz/answer", "application/json", big.as_bytes());
-    assert_eq!(status, 413, "{v}");
-    assert!(v["error"].is_string());
+    let head = format!(
+        "POST /api/quiz/answer HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        big.len()
+    );
+    let (status, text) = unfinished_post(addr, head, big.into_bytes());
+    assert_eq!(status, 413, "{text}");
+    assert!(text.contains("\"error\""), "{text}");
 }
 
 #[test]
@@ -230,8 +236,12 @@ fn framework_errors_are_json_with_the_right_status() {
     assert!(v["error"].is_string());
     let (status, v) = post(addr, "/api/predict?class=a&class=b", "audio/wav", b"RIFF");
     assert_eq!(status, 400, "{v}");
-    let (s, b) = get(addr, "/api/quiz/clip/not-a-number");
-    assert_json_error(s, &b, 400);
+    let (status, v) = post(addr, "/api/quiz/answer", "text/plain", b"{}");
+    assert_eq!(status, 415, "{v}");
+    assert!(v["error"].is_string());
+    let (status, v) = post(addr, "/api/quiz/answer", "application/json", br#"{"id": 5}"#);
+    assert_eq!(status, 422, "{v}");
+    assert!(v["error"].is_string());
     let (s, b) = get(addr, "/api/no-such-route");
     assert_json_error(s, &b, 404);
     let (s, b) = get(addr, "/api/predict");
@@ -250,8 +260,13 @@ fn a_giant_file_name_is_capped_and_does_not_size_the_picture() {
     assert_eq!(status, 200, "{v}");
     let kept = v["file"].as_str().unwrap();
     assert!(kept.len() <= 255 && kept.starts_with('é'), "{} bytes", kept.len());
-    let width = v["picture"]["width"].as_u64().unwrap_or(0);
-    assert!(width < 10_000, "picture {width} px wide");
+    // The title is clipped: the picture is as wide as with a 50-character name, whatever the
+    // name's length past that.
+    let width = v["picture"]["width"].as_u64().unwrap();
+    let (ct, body) = multipart("file", &format!("{}.wav", "é".repeat(50)), &wav);
+    let (status, short) = post(addr, "/api/predict", &ct, &body);
+    assert_eq!(status, 200, "{short}");
+    assert_eq!(width, short["picture"]["width"].as_u64().unwrap(), "picture {width} px wide");
 }
 
 #[test]
@@ -265,4 +280,230 @@ fn a_vanished_temp_folder_is_recreated_and_no_path_is_answered() {
     let (status, v) = post(addr, "/api/predict", "audio/wav", &wav);
     assert_eq!(status, 200, "{v}");
     assert!(!v.to_string().contains(tmp.path().to_str().unwrap()));
+}
+
+/// A connection that gives up reading after `secs`.
+fn connect(addr: SocketAddr, secs: u64) -> TcpStream {
+    let c = TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(secs))).unwrap();
+    c
+}
+
+/// Everything the server sends until it closes: (status, text). Panics if it stays silent
+/// past the connection's read timeout.
+fn answer(c: &mut TcpStream) -> (u16, String) {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match c.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("no answer ({e}); got {:?}", String::from_utf8_lossy(&got)),
+        }
+    }
+    let text = String::from_utf8_lossy(&got).into_owned();
+    (text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0), text)
+}
+
+fn upload_head(addr: SocketAddr, content_type: &str, length: Option<usize>) -> String {
+    let length = match length {
+        Some(n) => format!("Content-Length: {n}\r\n"),
+        None => "Transfer-Encoding: chunked\r\n".into(),
+    };
+    format!("POST /api/predict HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {content_type}\r\n{length}\r\n")
+}
+
+fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
+    let t = std::time::Instant::now();
+    while !ok() {
+        assert!(t.elapsed() < Duration::from_secs(30), "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_form_whose_file_is_exactly_the_cap_is_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A real WAV of exactly N bytes: the form around it is longer than N, and must not count.
+    let wav = wav_bytes(tmp.path(), 3, 2.0, 9);
+    let n = wav.len();
+    let addr = start(Options { max_upload: n, ..options(tmp.path()) });
+    let (ct, body) = multipart("file", "exact.wav", &wav);
+    assert!(body.len() > n);
+    let (status, v) = post(addr, "/api/predict", &ct, &body);
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = post(addr, "/api/predict", "audio/wav", &wav);
+    assert_eq!(status, 200, "raw body of exactly the cap: {v}");
+    // One byte more: 413, in a form or raw (declared lengths, so the early check is what says so).
+    let mut over = wav.clone();
+    over.push(0);
+    let (ct, body) = multipart("file", "over.wav", &over);
+    let (status, text) = raw_post(addr, &format!("Content-Type: {ct}\r\nContent-Length: {}\r\n", body.len()), body);
+    assert_eq!(status, 413, "{text}");
+    let (status, text) = raw_post(addr, &format!("Content-Type: audio/wav\r\nContent-Length: {}\r\n", n + 1), over);
+    assert_eq!(status, 413, "{text}");
+    assert_eq!(leftovers(tmp.path()), 0, "uploads removed");
+}
+
+/// Send `head` and `body` (from another thread, errors ignored: the server may answer and close
+/// first) and never end the request; the answer.
+fn unfinished_post(addr: SocketAddr, head: String, body: Vec<u8>) -> (u16, String) {
+    let mut c = connect(addr, 20);
+    let mut writer = c.try_clone().unwrap();
+    let sending = std::thread::spawn(move || {
+        let _ = writer.write_all(head.as_bytes()).and_then(|_| writer.write_all(&body));
+    });
+    let got = answer(&mut c);
+    let _ = sending.join();
+    got
+}
+
+#[test]
+fn an_upload_is_refused_as_soon_as_it_passes_the_cap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let addr = start(Options { max_upload: 1 << 20, ..options(tmp.path()) });
+    // Chunked (no declared length), 1 MB + 64 KB sent, then the client waits without ending
+    // the body: the 413 must come from the bytes counted so far, not from the body's end.
+    let mut chunked = Vec::new();
+    for _ in 0..17 {
+        chunked.extend_from_slice(format!("{:x}\r\n", 64 << 10).as_bytes());
+        chunked.extend(std::iter::repeat_n(7u8, 64 << 10));
+        chunked.extend_from_slice(b"\r\n");
+    }
+    let (status, text) = unfinished_post(addr, upload_head(addr, "audio/wav", None), chunked);
+    assert_eq!(status, 413, "{text}");
+    // The same inside a form whose file never ends, its declared length within the cap's
+    // allowance for a form: only counting the file while it streams finds it too large.
+    let (ct, mut body) = multipart("file", "big.wav", &vec![7u8; (1 << 20) + 8192]);
+    body.truncate(body.len() - 40); // the closing boundary never comes
+    let (status, text) = unfinished_post(addr, upload_head(addr, &ct, Some(body.len() + 1000)), body);
+    assert_eq!(status, 413, "{text}");
+    wait_for("the uploads' removal", || leftovers(tmp.path()) == 0);
+}
+
+#[test]
+fn a_form_cannot_make_the_server_hold_its_headers_or_other_fields() {
+    let tmp = tempfile::tempdir().unwrap();
+    let addr = start(Options { max_upload: 4 << 20, ..options(tmp.path()) });
+    // A part whose headers never end (2 MB), and a 2 MB field before the file: each is the
+    // form's own bytes, refused past 256 KB (the parser would otherwise hold them in memory).
+    let endless = format!("--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}", "a".repeat(2 << 20));
+    let mut other = b"--B\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n".to_vec();
+    other.extend(std::iter::repeat_n(b'n', 2 << 20));
+    other
+        .extend_from_slice(b"\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\nRIFF");
+    for body in [endless.into_bytes(), other] {
+        let head = upload_head(addr, "multipart/form-data; boundary=B", Some(body.len() + 100));
+        let (status, text) = unfinished_post(addr, head, body);
+        assert_eq!(status, 413, "{text}");
+        assert!(text.contains("form fields and headers"), "{text}");
+    }
+    wait_for("the uploads' removal", || leftovers(tmp.path()) == 0);
+}
+
+#[test]
+fn a_refused_upload_costs_no_read_of_its_body() {
+    let tmp = tempfile::tempdir().unwrap();
+    let addr = start(Options { workers: 1, queue: 0, ..options(tmp.path()) });
+    // The one place is taken by an upload whose body comes slowly (1 KB of 1 MB so far).
+    let mut slow = connect(addr, 20);
+    slow.write_all(upload_head(addr, "audio/wav", Some(1 << 20)).as_bytes()).unwrap();
+    slow.write_all(&[1u8; 1024]).unwrap();
+    wait_for("the slow upload's file", || leftovers(tmp.path()) == 1);
+    // A second upload sends its headers only: it must be answered 503 without the server
+    // waiting for (or reading) its 3 MB body.
+    let mut refused = connect(addr, 20);
+    refused.write_all(upload_head(addr, "audio/wav", Some(3 << 20)).as_bytes()).unwrap();
+    let (status, text) = answer(&mut refused);
+    assert_eq!(status, 503, "{text}");
+    assert!(text.contains("busy"), "{text}");
+    drop(slow);
+    wait_for("the slow upload's removal", || leftovers(tmp.path()) == 0);
+    assert_eq!(get(addr, "/healthz"), (200, "ok".into()));
+}
+
+#[test]
+fn silent_clients_are_cut_off() {
+    let tmp = tempfile::tempdir().unwrap();
+    let addr = start(Options { read_timeout: Duration::from_secs(1), ..options(tmp.path()) });
+    // Nothing sent at all, and headers that never end (slowloris): the connection is closed.
+    let mut idle = connect(addr, 20);
+    answer(&mut idle);
+    let mut partial = connect(addr, 20);
+    partial.write_all(b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\n").unwrap();
+    answer(&mut partial);
+    // A body that stops coming: 408 with the reason, and its file removed.
+    let mut stalled = connect(addr, 20);
+    stalled.write_all(upload_head(addr, "audio/wav", Some(100_000)).as_bytes()).unwrap();
+    stalled.write_all(&[1u8; 1000]).unwrap();
+    let (status, text) = answer(&mut stalled);
+    assert_eq!(status, 408, "{text}");
+    assert!(text.contains("\"error\""), "{text}");
+    wait_for("the stalled upload's removal", || leftovers(tmp.path()) == 0);
+}
+
+#[test]
+fn open_connections_are_bounded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let addr = start(Options { max_connections: 2, ..options(tmp.path()) });
+    let first = connect(addr, 20);
+    let _second = connect(addr, 20);
+    std::thread::sleep(Duration::from_millis(300)); // both accepted: the limit is reached
+                                                    // A third connection waits, unanswered, until one of the two closes.
+    let mut third = connect(addr, 1);
+    third.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
+    let mut buf = [0u8; 64];
+    let waited = third.read(&mut buf);
+    assert!(waited.is_err(), "answered past the limit: {waited:?}");
+    drop(first);
+    third.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let (status, text) = answer(&mut third);
+    assert_eq!(status, 200, "{text}");
+}
+
+#[test]
+fn quiz_ids_are_opaque_served_only_and_answered_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let quiz = tmp.path().join("quiz");
+    for (g, name) in [(0, "jazz"), (3, "metal")] {
+        std::fs::create_dir_all(quiz.join(name)).unwrap();
+        write_wav_mono16(&quiz.join(name).join("a.wav"), &genre_clip(g, 3.0, 22050, 7), 22050).unwrap();
+    }
+    let addr = start(Options { quiz: Some(quiz), ..options(tmp.path()) });
+    let agent = ureq::agent();
+    let next = || -> serde_json::Value {
+        agent.get(&format!("http://{addr}/api/quiz/next")).call().unwrap().into_json().unwrap()
+    };
+    let answer = |id: &str| {
+        let body = serde_json::json!({ "id": id, "guess": "jazz" }).to_string();
+        post(addr, "/api/quiz/answer", "application/json", body.as_bytes())
+    };
+    // Random 128-bit ids, a new one for every clip served, and nothing else in the URL.
+    let (a, b) = (next(), next());
+    let id = a["id"].as_str().unwrap().to_string();
+    assert!(id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+    assert_ne!(a["id"], b["id"]);
+    assert_eq!(a["audio"].as_str().unwrap(), format!("/api/quiz/clip/{id}"));
+    assert_eq!(get(addr, &a["audio"].as_str().unwrap().to_string()).0, 200);
+    // Folder-order indices and ids never served tell nothing: 404 as JSON.
+    for never in ["0", "1", "0123456789abcdef0123456789abcdef"] {
+        let (status, v) = answer(never);
+        assert_eq!(status, 404, "{never}: {v}");
+        let (s, text) = get(addr, &format!("/api/quiz/clip/{never}"));
+        assert_json_error(s, &text, 404);
+    }
+    // One answer per served clip: the second is refused (409) and judges nothing.
+    let (status, v) = answer(&id);
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = answer(&id);
+    assert_eq!(status, 409, "{v}");
+    assert!(v["error"].is_string() && v.get("truth").is_none(), "{v}");
+    // Memory stays bounded: past MAX_SERVED ids, the oldest unanswered one is forgotten.
+    let old = b["id"].as_str().unwrap().to_string();
+    for _ in 0..4096 {
+        next();
+    }
+    assert_eq!(answer(&old).0, 404, "an evicted id is unknown");
+    assert_eq!(get(addr, &format!("/api/quiz/clip/{old}")).0, 404);
 }
