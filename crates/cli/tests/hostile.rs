@@ -202,7 +202,8 @@ fn broken_model_cards_are_refused_with_the_field() {
     let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/gtzan57");
     let card: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(base.join("model.json")).unwrap()).unwrap();
-    let cases: [(&str, &str, serde_json::Value); 5] = [
+    let cases: [(&str, &str, serde_json::Value); 6] = [
+        ("/classes/1", "classes", card["classes"][0].clone()),
         ("/normalization/std", "normalization.std", serde_json::json!([0.0])),
         ("/normalization/mean", "normalization", serde_json::json!([1.0, 2.0])),
         ("/features/window_secs", "window_secs", serde_json::json!(0.0)),
@@ -437,4 +438,186 @@ fn failed_outputs_leave_nothing_behind() {
     let names: Vec<String> =
         std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(names, vec!["good.npy".to_string()], "no temporary or partial files");
+}
+
+/// Waits for `child` at most `secs`, killing it (and failing) if it is still running: a special
+/// file must be refused, not block the command forever.
+fn finish_within(mut child: std::process::Child, secs: u64, what: &str) -> std::process::Output {
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed().as_secs() > secs {
+            child.kill().unwrap();
+            panic!("{what}: still running after {secs} s (blocked on a special file?)");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn run_capped(args: &[&str], what: &str) -> std::process::Output {
+    let child = genre().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let out = finish_within(child, 120, what);
+    assert_no_crash(&out);
+    out
+}
+
+fn mkfifo(p: &std::path::Path) {
+    let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {}", p.display());
+}
+
+/// FIFOs and devices given where files are read (audio in a batch, manifest, table, split
+/// lists, weights, checkpoint) are refused by name without blocking and without reading
+/// `/dev/zero` without end: exit 1 in a batch (the good file answered), 2 for a model or data.
+#[test]
+fn special_files_are_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.wav");
+    write_wav_mono16(&good, &genre_clip(0, 3.0, 22050, 1), 22050).unwrap();
+    let fifo = dir.path().join("pipe.wav");
+    mkfifo(&fifo);
+    let emb = dir.path().join("emb.npy");
+    for cmd in [&["predict"][..], &["tag"], &["embed", "--out", s(&emb)]] {
+        let mut args = cmd.to_vec();
+        args.extend([s(&fifo), s(&good)]);
+        let out = run_capped(&args, cmd[0]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}: {err}", cmd[0]);
+        assert!(err.contains("pipe.wav") && err.contains("FIFO"), "{}: {err}", cmd[0]);
+    }
+    let out = run_capped(&["explain", s(&fifo), "--json", s(&dir.path().join("x.json"))], "explain");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FIFO"), "{}", String::from_utf8_lossy(&out.stderr));
+    let npy = dir.path().join("x.npy");
+    let out = run_capped(&["features", s(&fifo), "--kind", "mfcc", "--out", s(&npy)], "features");
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Data and models: exit 2, the file and its kind named.
+    let manifest = dir.path().join("m.csv");
+    mkfifo(&manifest);
+    let run = dir.path().join("run");
+    for (data, kind) in [(s(&manifest), "FIFO"), ("/dev/zero", "character device")] {
+        let out = run_capped(&["train", data, "--model", "features", "--out", s(&run), "-q"], "train");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{data}: {err}");
+        assert!(err.contains(data) && err.contains(kind), "{data}: {err}");
+    }
+    let model = dir.path().join("model");
+    std::fs::create_dir(&model).unwrap();
+    let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/gtzan57");
+    std::fs::copy(base.join("model.json"), model.join("model.json")).unwrap();
+    mkfifo(&model.join("model.safetensors"));
+    let out = run_capped(&["predict", s(&good), "--model", s(&model)], "weights");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("model.safetensors") && err.contains("FIFO"), "{err}");
+}
+
+/// A manifest label of 100 000 characters (it once asked the confusion picture for 830 GB and
+/// lost the model) and a stray quote (it swallowed the following lines into one label) are
+/// refused up front, naming the line; a feature table's non-finite cells, repeated columns and
+/// missing GTZAN-57 columns are refused naming row and column.
+#[test]
+fn manifests_and_tables_are_checked_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    for (k, g) in ["a", "b"].iter().enumerate() {
+        write_wav_mono16(&dir.path().join(format!("{g}.wav")), &genre_clip(k, 2.0, 22050, 1), 22050).unwrap();
+    }
+    let long = "x".repeat(1_000);
+    let cases = [
+        (format!("path,labels\na.wav,{long}\nb.wav,b\n"), "line 2", "longer than 100 characters"),
+        ("path,labels\na.wav,\"\nb.wav,b\nc.wav,c\n".to_string(), "line 2", "quote"),
+        (format!("path,labels\na.wav,a\nb.wav,{}\n", "y".repeat(70_000)), "line 3", "longer than 65536 bytes"),
+    ];
+    for (i, (text, line, why)) in cases.iter().enumerate() {
+        let m = dir.path().join(format!("m{i}.csv"));
+        std::fs::write(&m, text).unwrap();
+        let out = run_capped(&["train", s(&m), "--model", "cnn", "--out", s(&dir.path().join("run")), "-q"], why);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{why}: {err}");
+        assert!(err.contains(line) && err.contains(why), "{why}: {err}");
+    }
+    let table = genre_testkit::gtzan_dir().join("features_30_sec.csv");
+    let text = std::fs::read_to_string(&table).unwrap();
+    let lines: Vec<&str> = text.lines().take(30).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let edit = |f: &dyn Fn(&mut Vec<Vec<String>>)| {
+        let mut rows: Vec<Vec<String>> = lines.iter().map(|l| l.split(',').map(String::from).collect()).collect();
+        f(&mut rows);
+        rows.iter().map(|r| r.join(",")).collect::<Vec<_>>().join("\n")
+    };
+    let col = header.iter().position(|h| *h == "tempo").unwrap();
+    let cases: [(String, &str); 3] = [
+        (edit(&|r| r[5][col] = "1e308".into()), "row 6: column tempo is not a finite number"),
+        (edit(&|r| r.iter_mut().for_each(|row| row.insert(3, if row[0] == "filename" { "label".into() } else { "1".into() }))), "'label' appears twice"),
+        (edit(&|r| r.iter_mut().for_each(|row| { row.remove(col); })), "lacks 1 column(s): tempo"),
+    ];
+    for (i, (text, want)) in cases.iter().enumerate() {
+        let t = dir.path().join(format!("t{i}.csv"));
+        std::fs::write(&t, text).unwrap();
+        let out = run_capped(&["train", s(&t), "--model", "features", "--out", s(&dir.path().join("run")), "-q"], want);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{want}: {err}");
+        assert!(err.contains(want), "{want}: {err}");
+    }
+}
+
+/// A split.json edited after training is refused by eval (its valid side would no longer be
+/// the one the model was chosen on); a resume from an inconsistent checkpoint is refused
+/// rather than reporting "best epoch 3 of 2".
+#[test]
+fn edited_run_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = genre_testkit::gtzan_dir().join("features_30_sec.csv");
+    let run = dir.path().join("run");
+    let lists = format!(
+        "{},{}",
+        genre_testkit::gtzan_dir().join("splits/train.txt").display(),
+        genre_testkit::gtzan_dir().join("splits/valid.txt").display()
+    );
+    let train = ["train", s(&table), "--model", "features", "--lists", &lists, "--epochs", "2", "--out", s(&run), "-q"];
+    let out = run_capped(&train, "train");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run_capped(&["eval", s(&run), s(&table), "-q"], "eval");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let split = run.join("split.json");
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&split).unwrap()).unwrap();
+    let moved = v["train"].as_array_mut().unwrap().pop().unwrap();
+    v["valid"].as_array_mut().unwrap().push(moved);
+    std::fs::write(&split, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let out = run_capped(&["eval", s(&run), s(&table), "-q"], "eval after edit");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("changed after training"), "{err}");
+
+    // A finished run keeps its checkpoint; make its state claim a best epoch beyond those done
+    // and start the same run again.
+    let st = run.join("checkpoint/state.json");
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&st).unwrap()).unwrap();
+    v["best_epoch"] = serde_json::json!(v["epochs_done"].as_u64().unwrap() + 1);
+    std::fs::write(&st, v.to_string()).unwrap();
+    let out = run_capped(&train, "resume");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("best epoch 3 of 2") && err.contains("checkpoint"), "{err}");
+}
+
+/// A file too long for the picture (over 30 minutes) still gets its JSON; the picture is skipped
+/// with a warning and exit 1, instead of exit 2 and nothing after the work was done.
+#[test]
+fn explain_writes_its_json_when_the_picture_cannot_be_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join("long.wav");
+    let sr = 8000; // the decoder resamples; a low rate keeps the file small (31 min = 30 MB)
+    let y: Vec<f32> = (0..31 * 60 * sr).map(|i| 0.3 * (i as f32 * 0.05).sin()).collect();
+    write_wav_mono16(&long, &y, sr as u32).unwrap();
+    let (png, json) = (dir.path().join("cam.png"), dir.path().join("cam.json"));
+    let out = run_capped(&["explain", s(&long), "--out", s(&png), "--json", s(&json), "--max-windows", "4"], "explain");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("picture not drawn"), "{err}");
+    assert!(!png.exists());
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(doc["cam"]["seconds"].as_array().is_some_and(|s| s.len() > 1800), "{doc}");
+    assert!(doc["picture"]["error"].is_string());
 }

@@ -32,7 +32,7 @@ pub struct TrainedRun {
 
 /// Train a model as `req` says, into `req.out` (resuming a killed run of the same request).
 pub fn train(req: &TrainRequest, on: &OnProgress) -> Result<TrainedRun> {
-    let all = Dataset::open(&req.data).with_context(|| req.data.display().to_string())?;
+    let all = Dataset::open(&req.data)?; // its errors name the file
     if !all.multi_label && all.classes.len() < 2 {
         bail!("{}: one class ({}) is nothing to tell apart: a genre model needs two or more", req.data.display(), all.classes.join(", "));
     }
@@ -260,7 +260,7 @@ pub struct Evaluation {
 /// Score a trained run on a data set: the run's own split side ("valid", "test") or "all".
 pub fn evaluate(req: &EvalRequest, on: &OnProgress) -> Result<Evaluation> {
     let genre_pipeline::Classifier { card, net, spec, .. } = genre_pipeline::Classifier::load(Some(&req.model))?;
-    let ds = Dataset::open(&req.data).with_context(|| req.data.display().to_string())?;
+    let ds = Dataset::open(&req.data)?;
     if ds.classes != card.classes {
         bail!("the data's classes {:?} differ from the model's {:?}", ds.classes, card.classes);
     }

@@ -104,22 +104,25 @@ impl Staged {
     }
 }
 
-/// A 1-D signal, or the mean over channels of a `[channels, samples]` one.
+/// A 1-D signal, or the mean over channels of a `[channels, samples]` one. Collected by
+/// iteration (logical order): a raw vector would be in memory order, reversed for `y[::-1]`.
 fn mono(a: ArrayD<f32>) -> PyResult<Vec<f32>> {
     match a.ndim() {
-        1 => Ok(a.into_raw_vec_and_offset().0),
-        2 => Ok(a.mean_axis(Axis(0)).expect("non-empty channel axis").into_raw_vec_and_offset().0),
+        1 => Ok(a.iter().copied().collect()),
+        2 => Ok(a.mean_axis(Axis(0)).expect("non-empty channel axis").iter().copied().collect()),
         n => Err(InputError::new_err(format!("a signal is 1-D or [channels, samples], not {n}-D"))),
     }
 }
 
-/// A float array of any shape as a contiguous copy (the GIL can then be released while Rust
+/// A float array of any shape as a row-major copy (the GIL can then be released while Rust
 /// reads it) and its shape.
 pub fn owned(a: &PyArrayLikeDyn<'_, f32, AllowTypeChange>) -> (Vec<f32>, Vec<usize>) {
     let shape = a.shape().to_vec();
+    // `as_slice` also accepts Fortran-ordered arrays (memory order then differs from the
+    // row-major order genre reads, e.g. `np.abs(genre.stft(y))`): only C order is copied as is.
     let data = match a.as_slice() {
-        Ok(s) => s.to_vec(),
-        Err(_) => a.as_array().iter().copied().collect(),
+        Ok(s) if a.is_c_contiguous() => s.to_vec(),
+        _ => a.as_array().iter().copied().collect(),
     };
     (data, shape)
 }

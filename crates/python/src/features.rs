@@ -10,7 +10,7 @@ use genre_features::feature::{self, MelSpecParams};
 use genre_features::filters::{MelNorm, MelParams};
 use genre_features::{Stft, StftParams};
 use numpy::ndarray::Array2;
-use numpy::{AllowTypeChange, IntoPyArray, PyArray1, PyArray2, PyArrayLikeDyn, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{AllowTypeChange, IntoPyArray, PyArray1, PyArray2, PyArrayLikeDyn, PyReadonlyArray2};
 use pyo3::prelude::*;
 
 use crate::convert::{array2, array_dyn, detached, matrix, owned, signal};

@@ -71,8 +71,8 @@ def test_bad_signals_are_value_errors(model, short_wav):
             call()
     with pytest.raises(ValueError, match="blues"):  # lists the genres it knows
         model.explain(short_wav, "polka")
-    with pytest.raises(TypeError):
-        model.predict(3.5)
+    with pytest.raises(ValueError, match="expected a path"):
+        model.predict({"not": "audio"})
 
 
 @pytest.mark.parametrize(

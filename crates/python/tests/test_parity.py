@@ -112,3 +112,20 @@ def test_mfcc(n, htk, name, y):
 def test_mfcc_from_log_mel(y):
     S = read_f32("logmel_db_ref1_slaney.f32")
     assert np.abs(genre.feature.mfcc(S=S, n_mfcc=20) - read_f32("mfcc20_slaney.f32")).max() <= 0.01
+
+
+def test_any_memory_layout(y):
+    """Fortran-ordered, strided and reversed arrays are read in logical order (numpy keeps
+    Fortran order through arithmetic: np.abs(stft(y)) ** 2 is one)."""
+    P = np.abs(genre.stft(y[:44100])) ** 2
+    C = np.ascontiguousarray(P)
+    assert P.flags.f_contiguous and not P.flags.c_contiguous
+    np.testing.assert_array_equal(genre.power_to_db(P), genre.power_to_db(C))
+    np.testing.assert_array_equal(genre.feature.melspectrogram(S=P), genre.feature.melspectrogram(S=C))
+    np.testing.assert_array_equal(genre.feature.chroma_stft(S=P), genre.feature.chroma_stft(S=C))
+    np.testing.assert_array_equal(genre.feature.spectral_centroid(S=np.sqrt(P)), genre.feature.spectral_centroid(S=np.sqrt(C)))
+    L = genre.power_to_db(genre.feature.melspectrogram(S=C))
+    np.testing.assert_array_equal(genre.feature.mfcc(S=np.asfortranarray(L)), genre.feature.mfcc(S=L))
+    x = y[:44100]
+    np.testing.assert_array_equal(genre.feature.rms(y=x[::-1]), genre.feature.rms(y=x[::-1].copy()))
+    np.testing.assert_array_equal(genre.stft(x[::2]), genre.stft(x[::2].copy()))

@@ -2,7 +2,8 @@
 zero-crossing rate and tempo, with librosa's argument names, defaults and shapes.
 
 Every function takes a 1-D float signal ``y`` (or a spectrogram ``S`` where librosa does) and
-returns float32 ``[bands, frames]`` (``[1, frames]`` for per-frame statistics).
+returns ``[bands, frames]`` (``[1, frames]`` for per-frame statistics) in librosa's dtype:
+float32, except float64 for the spectral centroid, bandwidth, roll-off and zero-crossing rate.
 """
 
 from __future__ import annotations
@@ -260,7 +261,8 @@ def _spectral(
     sr = rate(sr)
     S, n_fft = _spectrum(y, S, n_fft, hop_length, win_length, window, center, pad_mode, 1.0)
     _nonnegative(S, f"spectral {kind}")
-    return _genre._spectral(kind, S, sr, n_fft, float(roll_percent))
+    # float64 as librosa returns it (its frequencies are float64); genre's sums are float64 too.
+    return _genre._spectral(kind, S, sr, n_fft, float(roll_percent)).astype(np.float64)
 
 
 def rms(
@@ -310,7 +312,8 @@ def zero_crossing_rate(
     require(ref_magnitude, None, "ref_magnitude")
     require(pad, False, "pad")
     require(zero_pos, True, "zero_pos")
-    return _genre._zero_crossing_rate(y, int(frame_length), int(hop_length))
+    # float64 as librosa's (a count over frame_length, exact in either type).
+    return _genre._zero_crossing_rate(y, int(frame_length), int(hop_length)).astype(np.float64)
 
 
 def tempo(
