@@ -30,9 +30,9 @@ pub struct StreamSummary {
 }
 
 /// Decode `path` at the spec's rate and hand the input features of up to `batch` windows at a
-/// time to `on_batch`. With `max_windows`, at most about that many windows are computed, evenly
-/// spread over the file (every k-th window, k from the length the file's header states, and the
-/// last window; all windows when the header states no length).
+/// time to `on_batch`. With `max_windows` = m, at most m windows are computed (when the file's
+/// header states its length; all windows when it states none), evenly spread: every k-th
+/// window from the first, and the last, with k chosen so that the two together are at most m.
 pub fn stream_windows(
     path: &Path,
     spec: &FeatureSpec,
@@ -43,10 +43,7 @@ pub fn stream_windows(
     let mut stream = AudioStream::open(path, LoadOptions { sr: Some(spec.sr), ..LoadOptions::default() })?;
     let (len, hop) = spec.windowing().samples(spec.sr);
     let ctx = spec.context();
-    let stride = match (max_windows, expected_samples(&stream)) {
-        (Some(m), Some(n)) if m > 0 => window_count(n, len, hop).div_ceil(m).max(1),
-        _ => 1,
-    };
+    let (stride, keep_last) = spread(max_windows, expected_samples(&stream).map(|n| window_count(n, len, hop)));
     let feature_err = |e: genre_features::FeatureError| DataError::Feature { path: path.into(), msg: e.to_string() };
     // `buf` holds samples from `buf_start` on; window k starts at k * hop.
     let (mut buf, mut buf_start, mut next) = (Vec::<f32>::new(), 0usize, 0usize);
@@ -94,7 +91,7 @@ pub fn stream_windows(
     if total == 0 {
         return Err(DataError::Feature { path: path.into(), msg: "no audio samples".into() });
     }
-    if let Some(last) = last_skipped.filter(|l| l.0 + 1 == next) {
+    if let Some(last) = last_skipped.filter(|l| keep_last && l.0 + 1 == next) {
         pending.push(last);
     }
     if next == 0 {
@@ -106,9 +103,58 @@ pub fn stream_windows(
     Ok(StreamSummary { samples: total, windows: next, computed, peak })
 }
 
+/// (k, keep the last): every k-th window of `count` is computed, and the last one too when
+/// `keep_last`, so that at most `max` are (windows 0, k, 2k, ... then the last).
+fn spread(max: Option<usize>, count: Option<usize>) -> (usize, bool) {
+    match (max, count) {
+        (Some(m), Some(n)) if m > 0 && n > m => {
+            if m == 1 {
+                (usize::MAX, false)
+            } else {
+                // Multiples of k below n-1: at most m-1 of them when k >= (n-1)/(m-1).
+                ((n - 1).div_ceil(m - 1), true)
+            }
+        }
+        _ => (1, true),
+    }
+}
+
 /// Length at the output rate that the file's header states, if any.
 fn expected_samples(stream: &AudioStream) -> Option<usize> {
     let info = stream.source_info();
     let n = info.n_frames?;
     Some((n as f64 * stream.sr() as f64 / info.sample_rate.max(1) as f64) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spread;
+
+    /// The windows `spread` picks out of `n`.
+    fn picked(m: usize, n: usize) -> Vec<usize> {
+        let (k, last) = spread(Some(m), Some(n));
+        let mut w: Vec<usize> = (0..n).filter(|i| i % k == 0).collect();
+        if last && w.last() != Some(&(n - 1)) {
+            w.push(n - 1);
+        }
+        w
+    }
+
+    #[test]
+    fn at_most_max_windows_first_and_last_included() {
+        for n in 1..200 {
+            for m in 1..40 {
+                let w = picked(m, n);
+                assert!(w.len() <= m.max(1), "m {m}, n {n}: {} windows", w.len());
+                assert_eq!(w[0], 0);
+                if m >= 2 || n == 1 {
+                    assert_eq!(*w.last().unwrap(), n - 1, "m {m}, n {n}");
+                }
+                if n <= m {
+                    assert_eq!(w.len(), n);
+                }
+            }
+        }
+        assert_eq!(picked(64, 1000).len(), 64);
+    }
 }
