@@ -68,6 +68,9 @@ pub fn run(a: EmbedArgs) -> Result<ExitCode> {
     let mut rows: Vec<(String, f64, f64, Vec<f32>)> = Vec::new();
     for (f, w) in done {
         let name = f.display().to_string();
+        if let Some(warning) = w.warning() {
+            eprintln!("warning: {name}: {warning}");
+        }
         if a.per_track {
             let r: Vec<&[f32]> = w.x.iter().map(Vec::as_slice).collect();
             rows.push((name, 0.0, w.duration, mean_rows(&r)));

@@ -73,6 +73,9 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    if let Some(w) = &e.warning {
+        eprintln!("warning: {}: {w}", a.input.display());
+    }
     // A picture that cannot be drawn (a very long file) costs the picture only: the JSON is
     // still written, with a warning and exit 1.
     let mut picture = serde_json::Value::Null;
@@ -110,7 +113,7 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
             "file": a.input, "class": classes[e.class], "classes": classes, "top": top, "probabilities": e.probs,
             "duration": e.duration, "segments": segments,
             "cam": { "seconds": e.per_second, "cells_per_second": CELLS_PER_SEC, "rows": e.rows, "cols": e.cols },
-            "picture": picture,
+            "picture": picture, "warning": e.warning,
         });
         std::fs::write(path, serde_json::to_string_pretty(&doc)?).with_context(|| path.display().to_string())?;
     }

@@ -403,6 +403,20 @@ fn silent_and_tiny_inputs_are_flagged() {
     assert!(warn(1).is_some_and(|w| w.contains("too short")), "{v}");
     assert_eq!(warn(2), None);
     assert!(err.contains("silent.wav") && err.contains("tiny.wav"), "{err}");
+    // tag, embed and explain warn too; explain draws no evidence on silence.
+    for cmd in [&["tag"][..], &["embed", "--out", s(&dir.path().join("e.npy"))]] {
+        let mut args = cmd.to_vec();
+        args.extend([s(&silent), s(&tiny)]);
+        let out = genre().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("warning: ") && err.contains("silent") && err.contains("too short"), "{}: {err}", cmd[0]);
+    }
+    let json = dir.path().join("cam.json");
+    let out = genre().args(["explain", s(&silent), "--json", s(&json)]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("silent"), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(doc["warning"].as_str().is_some_and(|w| w.contains("silent")), "{doc}");
+    assert!(doc["cam"]["seconds"].as_array().unwrap().iter().all(|v| v.as_f64() == Some(0.0)), "{doc}");
 }
 
 /// GTZAN-57 of an hour-long file would need gigabytes: past its limit it is refused by name, and

@@ -39,6 +39,8 @@ pub struct Explanation {
     pub cols: usize,
     /// Mean importance of each second (0..1).
     pub per_second: Vec<f32>,
+    /// Why the explanation deserves little trust (silence, too short), if it does.
+    pub warning: Option<String>,
 }
 
 type Head<'a> = Box<dyn Fn(Tensor<4>) -> Tensor<2> + 'a>;
@@ -83,8 +85,17 @@ pub fn explain_file(
         let v = cam.into_data().try_to_vec::<f32>().expect("f32");
         maps.extend((0..n).map(|i| (v[i * h * wd..(i + 1) * h * wd].to_vec(), h, wd)));
     }
+    let warning = w.warning();
+    let silent = w.peak < 1e-4;
     let mut e = to_grid(class, w.times, probs, w.duration, &maps);
     e.probs = file_probs;
+    if silent {
+        // Scaled to a maximum of 1, the noise of a silent file's gradients would be drawn as
+        // evidence: there is none.
+        e.grid.iter_mut().for_each(|v| *v = 0.0);
+        e.per_second.iter_mut().for_each(|v| *v = 0.0);
+    }
+    e.warning = warning;
     Ok(e)
 }
 
@@ -178,7 +189,7 @@ fn to_grid(
             cells.iter().sum::<f32>() / cells.len().max(1) as f32
         })
         .collect();
-    Explanation { class, probs: Vec::new(), times, window_probs, duration, grid, rows, cols, per_second }
+    Explanation { class, probs: Vec::new(), times, window_probs, duration, grid, rows, cols, per_second, warning: None }
 }
 
 /// Files longer than this are not drawn (the picture's spectrogram is held whole).

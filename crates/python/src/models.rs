@@ -129,6 +129,7 @@ impl Model {
         let top: Vec<(String, f32)> = top_k(&e.probs, 3).into_iter().map(|i| (classes[i].clone(), e.probs[i])).collect();
         let doc = json!({
             "file": name, "class": classes[e.class], "classes": classes, "top": top, "probabilities": e.probs,
+            "warning": e.warning,
             "duration": e.duration, "segments": segments,
             "cam": { "seconds": e.per_second, "cells_per_second": genre_pipeline::explain::CELLS_PER_SEC,
                      "rows": e.rows, "cols": e.cols },
