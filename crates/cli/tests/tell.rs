@@ -89,3 +89,29 @@ fn default_model_agrees_on_rust_features_and_table_rows() {
     println!("default model: same genre from Rust features and table rows on {same}/101 clips");
     assert!(same >= 99, "only {same}/101 agree");
 }
+
+/// The timeline covers the whole file (a last window ends at the file's end), and
+/// `--max-windows N` gives at most N windows.
+#[test]
+fn the_timeline_covers_the_file_and_max_windows_is_a_maximum() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("a.wav");
+    genre_audio::wav::write_wav_mono16(&clip, &genre_audio::synth::genre_clip(1, 10.0, 22050, 3), 22050).unwrap();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["predict", s(&clip), "--json"];
+        all.extend_from_slice(args);
+        serde_json::from_slice(&run_ok(&all).stdout).unwrap()
+    };
+    let segs = |v: &serde_json::Value| v["predictions"][0]["segments"].as_array().unwrap().clone();
+    let all = segs(&json(&[]));
+    let end = all.last().unwrap()["end"].as_f64().unwrap();
+    assert!((end - 10.0).abs() < 1e-3, "timeline ends at {end} s of 10");
+    for n in ["1", "2", "3", "5"] {
+        let some = segs(&json(&["--max-windows", n]));
+        assert!(some.len() <= n.parse().unwrap(), "--max-windows {n}: {} windows", some.len());
+    }
+    let tags = run_ok(&["tag", s(&clip), "--json", "--segments"]);
+    let v: serde_json::Value = serde_json::from_slice(&tags.stdout).unwrap();
+    let last = v["files"][0]["segments"].as_array().unwrap().last().unwrap()["end"].as_f64().unwrap();
+    assert!((last - 10.0).abs() < 1e-3, "tag timeline ends at {last} s of 10");
+}

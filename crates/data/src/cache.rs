@@ -138,7 +138,7 @@ impl FeatureCache {
         let mut out = std::io::BufWriter::new(&f);
         out.write_all(&[0u8; HEADER]).map_err(io_err(&tmp))?; // filled in once the count is known
         let mut checksum = crate::hash::FNV_START;
-        let summary = stream_windows(&track.path, &self.spec, 16, None, &mut |b| {
+        let summary = stream_windows(&track.path, &self.spec, 16, None, false, &mut |b| {
             let n = b.windows.len();
             let x = match embedder {
                 Some(e) => e.embed(b.x, n).map_err(|msg| DataError::Feature { path: track.path.clone(), msg })?,

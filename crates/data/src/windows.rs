@@ -33,17 +33,28 @@ pub struct StreamSummary {
 /// time to `on_batch`. With `max_windows` = m, at most m windows are computed (when the file's
 /// header states its length; all windows when it states none), evenly spread: every k-th
 /// window from the first, and the last, with k chosen so that the two together are at most m.
+///
+/// With `cover_end`, a file whose length is not a whole number of hops past the last full
+/// window gets one more window ending at the file's end, so that the answers' timeline covers
+/// the whole file (a 4.4 s file: 0-3 s and 1.4-4.4 s). Training windows (the cache) leave it out:
+/// they are the file's full windows only, as musicnn's own extractor cuts them.
 pub fn stream_windows(
     path: &Path,
     spec: &FeatureSpec,
     batch: usize,
     max_windows: Option<usize>,
+    cover_end: bool,
     on_batch: &mut dyn FnMut(WindowBatch) -> Result<()>,
 ) -> Result<StreamSummary> {
     let mut stream = AudioStream::open(path, LoadOptions { sr: Some(spec.sr), ..LoadOptions::default() })?;
     let (len, hop) = spec.windowing().samples(spec.sr);
     let ctx = spec.context();
-    let (stride, keep_last) = spread(max_windows, expected_samples(&stream).map(|n| window_count(n, len, hop)));
+    // Windows the header's length implies, the end window included: it is the "last" one.
+    let expected = expected_samples(&stream).map(|n| {
+        let full = window_count(n, len, hop);
+        full + usize::from(cover_end && n > len && (full - 1) * hop + len < n)
+    });
+    let (stride, keep_last) = spread(max_windows, expected);
     let feature_err = |e: genre_features::FeatureError| DataError::Feature { path: path.into(), msg: e.to_string() };
     // `buf` holds samples from `buf_start` on; window k starts at k * hop.
     let (mut buf, mut buf_start, mut next) = (Vec::<f32>::new(), 0usize, 0usize);
@@ -82,8 +93,10 @@ pub fn stream_windows(
             }
             next += 1;
         }
-        // Keep what the next window needs: from its start minus the context.
-        let keep_from = (next * hop).saturating_sub(ctx).max(buf_start);
+        // Keep what the next window needs: from its start minus the context (and, to cover the
+        // end, what a window ending at the last sample needs).
+        let next_start = if cover_end { (next * hop).min(total.saturating_sub(len)) } else { next * hop };
+        let keep_from = next_start.saturating_sub(ctx).max(buf_start);
         let drop = (keep_from - buf_start).min(buf.len());
         buf.drain(..drop);
         buf_start += drop;
@@ -91,7 +104,13 @@ pub fn stream_windows(
     if total == 0 {
         return Err(DataError::Feature { path: path.into(), msg: "no audio samples".into() });
     }
-    if let Some(last) = last_skipped.filter(|l| keep_last && l.0 + 1 == next) {
+    let tail = next > 0 && cover_end && (next - 1) * hop + len < total;
+    if tail && keep_last {
+        // A window ending at the file's end stands for the last one.
+        let start = total - len;
+        pending.push((next, start, spec.window(&buf, start - buf_start)));
+        next += 1;
+    } else if let Some(last) = last_skipped.filter(|l| keep_last && l.0 + 1 == next) {
         pending.push(last);
     }
     if next == 0 {

@@ -36,7 +36,8 @@ impl FileWindows {
     }
 }
 
-/// Features of the windows of `path` (at most about `max_windows`, evenly spread, when given).
+/// Features of the windows of `path` (at most `max_windows`, evenly spread, when given), the
+/// last one ending at the file's end so that answers cover the whole file.
 pub fn featurize_file(
     path: &Path,
     spec: &FeatureSpec,
@@ -48,7 +49,7 @@ pub fn featurize_file(
     let per = spec.shape()[0] * spec.shape()[1];
     let mut starts = Vec::new();
     let mut x = Vec::new();
-    let summary = stream_windows(path, spec, BATCH, max_windows, &mut |b| {
+    let summary = stream_windows(path, spec, BATCH, max_windows, true, &mut |b| {
         let n = b.windows.len();
         let feats = match embedder {
             Some(e) => e.embed_windows(&b.x, n),

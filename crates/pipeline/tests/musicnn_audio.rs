@@ -39,7 +39,10 @@ fn our_input_matches_librosa_log_mel() {
         let mut worst = 0f32;
         let mut sum = 0f64;
         let mut n = 0usize;
-        for (k, win) in w.x.iter().enumerate() {
+        // musicnn's extractor cuts full windows only; ours may add one ending at the file's end
+        // (answers cover the whole file), which has no reference to compare with.
+        assert!(w.x.len() - frames / 187 <= 1, "{stem}: {} windows for {frames} frames", w.x.len());
+        for (k, win) in w.x.iter().take(frames / 187).enumerate() {
             for m in 0..mels {
                 for t in 0..187 {
                     let f = k * 187 + t;
@@ -66,10 +69,12 @@ fn taggram_from_audio_matches_tensorflow_and_top5_tags_agree() {
             let w = featurize_file(&path, &spec, Some(&net), None).unwrap();
             let (shape, reference) =
                 read_npy(&reference_dir().join(format!("musicnn/{stem}.{tf}.taggram.npy"))).unwrap();
-            assert_eq!(w.x.len(), shape[0], "{stem}: windows");
-            let worst = w.x.iter().flatten().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            // TensorFlow's windows, and at most one more ending at the file's end.
+            assert!(w.x.len() == shape[0] || w.x.len() == shape[0] + 1, "{stem}: {} windows vs {}", w.x.len(), shape[0]);
+            let x = &w.x[..shape[0]];
+            let worst = x.iter().flatten().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
             let mean = |rows: Vec<&[f32]>| genre_model::metrics::mean_rows(&rows);
-            let ours = mean(w.x.iter().map(Vec::as_slice).collect());
+            let ours = mean(x.iter().map(Vec::as_slice).collect());
             let theirs = mean(reference.chunks(50).collect());
             let file_err = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
             println!("{tf} {stem}: taggram max error {worst:.4} per window, {file_err:.4} per file");
