@@ -69,7 +69,8 @@ def main() -> None:
     ap.add_argument("--address", default=None, help="Ray cluster address (default: start a local one)")
     ap.add_argument("--workers", type=int, default=2, help="model replicas (one CPU each)")
     a = ap.parse_args()
-    ray.init(address=a.address, include_dashboard=False)
+    # A local cluster gets one CPU more than the workers: the read tasks need one too.
+    ray.init(address=a.address, include_dashboard=False, num_cpus=None if a.address else a.workers + 1)
     scan(a.folder, a.out, a.workers)
 
 

@@ -12,10 +12,26 @@ use serde::Serialize;
 
 use crate::{FileError, InputError};
 
+/// The error's chain as one line, `outer: inner: ...`. A cause whose text an outer message
+/// already quotes is left out: several library errors print their source themselves (`{path}:
+/// cannot open: {source}`), which anyhow's `{:#}` would repeat.
+pub fn describe(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain().map(|c| c.to_string()) {
+        if !msg.contains(&cause) {
+            if !msg.is_empty() {
+                msg.push_str(": ");
+            }
+            msg.push_str(&cause);
+        }
+    }
+    msg
+}
+
 /// An error as the exception that fits: [`FileError`] (an `OSError`) when a file could not be
 /// opened or read, [`InputError`] (a `ValueError`) otherwise. The message is the whole chain.
 pub fn to_py_err(e: anyhow::Error) -> PyErr {
-    let msg = format!("{e:#}");
+    let msg = describe(&e);
     if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some()) {
         FileError::new_err(msg)
     } else {
@@ -100,7 +116,7 @@ impl Staged {
         if self._dir.is_none() {
             return e;
         }
-        anyhow::anyhow!("{}", format!("{e:#}").replace(&self.path.display().to_string(), &self.name))
+        anyhow::anyhow!("{}", describe(&e).replace(&self.path.display().to_string(), &self.name))
     }
 }
 

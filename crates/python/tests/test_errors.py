@@ -14,17 +14,30 @@ def test_exception_types():
     assert issubclass(genre.FileError, OSError) and issubclass(genre.InputError, ValueError)
 
 
-@pytest.mark.parametrize("call", [lambda m: genre.load(MISSING), lambda m: m.predict(MISSING), lambda m: genre.tag(MISSING)])
+@pytest.mark.parametrize(
+    "call", [lambda m: genre.load(MISSING), lambda m: m.predict(MISSING), lambda m: genre.tag(MISSING)]
+)
 def test_missing_file_is_a_file_error_naming_it(call, model):
-    with pytest.raises(genre.FileError, match="nonexistent/folder/song.wav"):
+    with pytest.raises(genre.FileError, match="nonexistent/folder/song.wav") as e:
         call(model)
+    assert str(e.value).count("No such file") == 1  # the cause once, not once per error layer
+
+
+def test_silence_and_tiny_signals_answer_with_a_warning(model):
+    assert "warning" in model.predict(np.zeros(100, np.float32), sr=22050)
+    assert "warning" in model.predict(np.zeros(3 * 22050, np.float32), sr=22050)
 
 
 def test_garbage_is_an_input_error(model, tmp_path):
     text = tmp_path / "notes.wav"
     text.write_text("these are not the samples you are looking for\n" * 50)
     junk = bytes(range(256)) * 40
-    for call in [lambda: genre.load(text), lambda: model.predict(text), lambda: model.predict(junk), lambda: genre.embed(junk)]:
+    for call in [
+        lambda: genre.load(text),
+        lambda: model.predict(text),
+        lambda: model.predict(junk),
+        lambda: genre.embed(junk),
+    ]:
         with pytest.raises(genre.InputError) as e:
             call()
         assert str(e.value)  # says why
@@ -66,7 +79,7 @@ def test_bad_signals_are_value_errors(model, short_wav):
         lambda: genre.feature.melspectrogram(),
         lambda: genre.filters.mel(sr=-1, n_fft=2048),
     ]
-    for i, call in enumerate(calls):
+    for call in calls:
         with pytest.raises(ValueError):
             call()
     with pytest.raises(ValueError, match="blues"):  # lists the genres it knows

@@ -1,11 +1,11 @@
 """The functions with no stored reference, against librosa 0.11.0 itself on the reference clip.
 
-Tolerances: the spectra are computed in float32 by both (different FFTs and summation orders),
-so per-frame statistics differ by float32 rounding relative to their size; where a statistic is
-a ratio or a threshold crossing (centroid, roll-off), near-silent frames amplify that rounding,
-so those are judged on frames holding energy, plus the clip-level mean and variance that
-crates/features/tests/gtzan_table.rs judges (1% there, against an older librosa; far tighter
-here against the same librosa).
+Tolerances: both compute in float32 with different FFTs and summation orders, so results differ
+by float32 rounding (a relative 1e-7 per operation, some hundreds of operations deep); each
+tolerance is about 5-10x the error measured on this clip, far below what a real difference
+(another tuning estimate, window, padding or filter) produces. crates/features/tests/
+gtzan_table.rs judges the same features at 1% against the published table of an older librosa;
+here they meet the same librosa far tighter.
 """
 
 import functools
@@ -41,30 +41,36 @@ def test_chroma_stft(y):
     ours, ref = genre.feature.chroma_stft(y=y, sr=22050), theirs("chroma_stft")
     assert ours.shape == ref.shape == (12, 1292) and ours.dtype == np.float32
     # Same tuning estimate (a different one would shift every filter: errors of ~0.1).
-    assert rel(ours, ref) <= 1e-4
+    assert rel(ours, ref) <= 1e-5  # measured 2.3e-6
 
 
 def test_chroma_stft_given_tuning_and_S(y):
     S = np.abs(genre.stft(y)) ** 2
     ours = genre.feature.chroma_stft(S=S, tuning=0.1)
     ref = librosa.feature.chroma_stft(S=np.abs(librosa.stft(y)) ** 2, tuning=0.1)
-    assert rel(ours, ref) <= 1e-4
-    np.testing.assert_allclose(genre.filters.chroma(sr=22050, n_fft=2048), librosa.filters.chroma(sr=22050, n_fft=2048), atol=1e-6)
+    assert rel(ours, ref) <= 1e-5  # measured 1.3e-6
+    np.testing.assert_allclose(
+        genre.filters.chroma(sr=22050, n_fft=2048), librosa.filters.chroma(sr=22050, n_fft=2048), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("name", ["spectral_centroid", "spectral_bandwidth", "spectral_rolloff"])
 def test_spectral_statistics(name, y):
     ours, ref = getattr(genre.feature, name)(y=y, sr=22050), theirs(name)
     assert ours.shape == ref.shape == (1, 1292) and ours.dtype == ref.dtype == np.float64
-    loud = genre.feature.rms(y=y)[0] > 1e-3  # frames with energy: a ratio of rounding errors elsewhere
-    assert loud.mean() > 0.9
-    tol = {"spectral_rolloff": 2 * 22050 / 2048}.get(name, 0.5)  # Hz; roll-off: at most 2 bins
-    assert np.abs(ours - ref)[:, loud].max() <= tol
-    assert abs(ours.mean() / ref.mean() - 1) <= 1e-4 and abs(ours.var() / ref.var() - 1) <= 1e-3
+    if name == "spectral_rolloff":
+        # A threshold crossing on a float32 cumulative sum: rounding may move it one bin
+        # (measured: identical).
+        assert np.abs(ours - ref).max() <= 22050 / 2048
+    else:
+        # Hz, per frame (measured 2.8e-4 Hz for the centroid; 5.4e-3 Hz for the bandwidth, which
+        # weighs the float32 rounding of faint high bins by their squared distance).
+        assert np.abs(ours - ref).max() <= 0.05
+    assert abs(ours.mean() / ref.mean() - 1) <= 1e-6 and abs(ours.var() / ref.var() - 1) <= 1e-5
 
 
 def test_rms_and_zero_crossing_rate(y):
-    assert rel(genre.feature.rms(y=y), theirs("rms")) <= 1e-5
+    assert rel(genre.feature.rms(y=y), theirs("rms")) <= 1e-6  # measured 6e-8
     # From a magnitude spectrogram: the same formula as librosa's, in numpy.
     S = np.abs(genre.stft(y))
     assert rel(genre.feature.rms(S=S), librosa.feature.rms(S=S)) <= 1e-6
@@ -77,8 +83,8 @@ def test_hpss(y):
     H, P = theirs("hpss")
     assert h.shape == p.shape == y.shape and h.dtype == np.float32
     # Median filters pick the same cells; what differs is float32 rounding of the masks and the
-    # inverse FFT, small against the signal (the clip peaks at 0.89).
-    assert np.abs(h - H).max() <= 1e-4 and np.abs(p - P).max() <= 1e-4
+    # inverse FFT, small against the signal (the clip peaks at 0.89; measured 2.4e-7).
+    assert np.abs(h - H).max() <= 1e-5 and np.abs(p - P).max() <= 1e-5
 
 
 def test_tempo(y):
@@ -102,7 +108,7 @@ def test_db_conversions(y):
     S = np.abs(genre.stft(y[:22050]))
     for ref in (1.0, np.max):
         a, b = genre.amplitude_to_db(S, ref=ref), librosa.amplitude_to_db(S, ref=ref)
-        assert np.abs(a - b).max() <= 1e-3
+        assert np.abs(a - b).max() <= 1e-4  # dB; measured 7.6e-6
     np.testing.assert_allclose(genre.db_to_power(a), librosa.db_to_power(a), rtol=1e-6)
     np.testing.assert_allclose(genre.db_to_amplitude(a), librosa.db_to_amplitude(a), rtol=1e-6)
 
@@ -114,7 +120,7 @@ def test_melspectrogram_and_mfcc_options(y):
     assert rel(ours, librosa.feature.melspectrogram(y=x, power=1.0, norm=None, n_mels=64, fmax=8000)) <= 1e-5
     a = genre.feature.mfcc(y=x, n_mfcc=13, lifter=22, mel_norm=None)
     b = librosa.feature.mfcc(y=x, n_mfcc=13, lifter=22, mel_norm=None)
-    assert np.abs(a - b).max() <= 0.01
+    assert np.abs(a - b).max() <= 0.01  # the MFCC tolerance of parity.rs (measured 1.8e-3)
 
 
 def read_table(path):

@@ -37,7 +37,9 @@ def test_load_lossless_is_bit_exact(name, y):
     np.testing.assert_array_equal(ours, y)
 
 
-@pytest.mark.parametrize("name, reference", [("mp3", "decoded_mp3_libsndfile.f32"), ("ogg", "decoded_ogg_libsndfile.f32")])
+@pytest.mark.parametrize(
+    "name, reference", [("mp3", "decoded_mp3_libsndfile.f32"), ("ogg", "decoded_ogg_libsndfile.f32")]
+)
 def test_load_lossy_matches_libsndfile(name, reference):
     ours, sr = genre.load(need(REFERENCE / f"clip30_22050_mono.{name}"), sr=None)
     theirs = read_f32(reference)
@@ -92,7 +94,11 @@ def test_melspectrogram_from_S(y):
 
 @pytest.mark.parametrize(
     "htk, ref, name",
-    [(False, 1.0, "logmel_db_ref1_slaney.f32"), (False, np.max, "logmel_db_refmax_slaney.f32"), (True, 1.0, "logmel_db_ref1_htk.f32")],
+    [
+        (False, 1.0, "logmel_db_ref1_slaney.f32"),
+        (False, np.max, "logmel_db_refmax_slaney.f32"),
+        (True, 1.0, "logmel_db_ref1_htk.f32"),
+    ],
 )
 def test_power_to_db_log_mel(htk, ref, name, y):
     ours = genre.power_to_db(genre.feature.melspectrogram(y=y, htk=htk), ref=ref)
@@ -101,7 +107,9 @@ def test_power_to_db_log_mel(htk, ref, name, y):
     assert err <= 0.01 and floor_gap <= 0.01
 
 
-@pytest.mark.parametrize("n, htk, name", [(20, False, "mfcc20_slaney.f32"), (40, False, "mfcc40_slaney.f32"), (20, True, "mfcc20_htk.f32")])
+@pytest.mark.parametrize(
+    "n, htk, name", [(20, False, "mfcc20_slaney.f32"), (40, False, "mfcc40_slaney.f32"), (20, True, "mfcc20_htk.f32")]
+)
 def test_mfcc(n, htk, name, y):
     ours = genre.feature.mfcc(y=y, sr=22050, n_mfcc=n, htk=htk)
     theirs = read_f32(name)
@@ -123,7 +131,9 @@ def test_any_memory_layout(y):
     np.testing.assert_array_equal(genre.power_to_db(P), genre.power_to_db(C))
     np.testing.assert_array_equal(genre.feature.melspectrogram(S=P), genre.feature.melspectrogram(S=C))
     np.testing.assert_array_equal(genre.feature.chroma_stft(S=P), genre.feature.chroma_stft(S=C))
-    np.testing.assert_array_equal(genre.feature.spectral_centroid(S=np.sqrt(P)), genre.feature.spectral_centroid(S=np.sqrt(C)))
+    np.testing.assert_array_equal(
+        genre.feature.spectral_centroid(S=np.sqrt(P)), genre.feature.spectral_centroid(S=np.sqrt(C))
+    )
     L = genre.power_to_db(genre.feature.melspectrogram(S=C))
     np.testing.assert_array_equal(genre.feature.mfcc(S=np.asfortranarray(L)), genre.feature.mfcc(S=L))
     x = y[:44100]

@@ -1,9 +1,10 @@
-"""genre through Ray Data on a local two-worker cluster (loopback only), against `genre scan`
+"""genre through Ray Data on a local cluster with two model workers (loopback only), against `genre scan`
 on the same folder: the same genre and probabilities, file by file."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,12 @@ import ray_scan  # noqa: E402
 
 @pytest.fixture(scope="module")
 def cluster():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+    # Workers import `ray_scan` (the callable class lives there) and `genre` by path, as the driver does.
+    path = os.pathsep.join([str(REPO / "examples"), *sys.path])
+    env = {"env_vars": {"PYTHONPATH": path}}
+    # Two model workers (one CPU each) and one CPU for the read tasks: with only two CPUs the
+    # actors would hold both and the reads could never be scheduled.
+    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1", runtime_env=env)
     yield
     ray.shutdown()
 

@@ -12,7 +12,12 @@ import genre
 
 def work(model, path, y):
     p = model.predict(path, segments=False)
-    return p["probabilities"], genre.feature.mfcc(y=y), genre.power_to_db(genre.feature.melspectrogram(y=y)), genre.gtzan57(y)
+    return (
+        p["probabilities"],
+        genre.feature.mfcc(y=y),
+        genre.power_to_db(genre.feature.melspectrogram(y=y)),
+        genre.gtzan57(y),
+    )
 
 
 def test_four_threads_give_one_threads_answers(model, short_wav):

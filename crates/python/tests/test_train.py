@@ -21,7 +21,9 @@ def genre_folder(root):
 def test_train_musicnn_head_then_predict_and_evaluate(tmp_path):
     data = genre_folder(tmp_path / "music")
     events = []
-    run = genre.train(data, out=tmp_path / "run", model="musicnn", epochs=3, cache=tmp_path / "cache", progress=events.append)
+    run = genre.train(
+        data, out=tmp_path / "run", model="musicnn", epochs=3, cache=tmp_path / "cache", progress=events.append
+    )
     assert set(run) >= {"dir", "card", "best_epoch", "epochs", "reports", "skipped"}
     assert run["card"]["classes"] == sorted(CLASSES) and run["skipped"] == []
     assert 1 <= run["best_epoch"] <= run["epochs"] <= 3 and run["reports"]

@@ -238,9 +238,7 @@ def spectral_rolloff(
     ``roll_percent`` of the frame's magnitude lies, as ``librosa.feature.spectral_rolloff``."""
     if not 0.0 < roll_percent < 1.0:
         raise ValueError(f"roll_percent must lie in the range (0, 1), got {roll_percent}")
-    return _spectral(
-        "rolloff", y, sr, S, n_fft, hop_length, freq, win_length, window, center, pad_mode, roll_percent
-    )
+    return _spectral("rolloff", y, sr, S, n_fft, hop_length, freq, win_length, window, center, pad_mode, roll_percent)
 
 
 def _spectral(
