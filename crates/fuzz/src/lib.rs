@@ -10,6 +10,7 @@
 //! `corpus/TARGET/` holds the inputs that once broke something or were built to (a header
 //! claiming 4 GB, a card with a zero hop): they run first on every pass, as regression tests.
 
+mod serve_net;
 mod upload;
 
 use std::path::{Path, PathBuf};
@@ -37,6 +38,7 @@ pub fn targets() -> Vec<Target> {
         Target { name: "npy", seeds: seeds::npy, run: run::npy },
         Target { name: "weights", seeds: seeds::weights, run: run::weights },
         Target { name: "upload", seeds: seeds::upload, run: upload::run },
+        Target { name: "serve-net", seeds: seeds::serve_net, run: serve_net::run },
     ]
 }
 
@@ -235,6 +237,11 @@ mod seeds {
         }
         v.push(b"multipart/form-data; boundary=XyZ\n\n--XyZ\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nhi\r\n--XyZ--\r\n".to_vec());
         v
+    }
+
+    /// Request scripts against the server on loopback, carrying a small WAV.
+    pub fn serve_net() -> Vec<Vec<u8>> {
+        crate::serve_net::seeds(&wav()[1])
     }
 
     pub fn weights() -> Vec<Vec<u8>> {

@@ -42,6 +42,7 @@ pub fn routes(st: Arc<State>) -> Router {
     }
     r.fallback(|| async { err(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(SMALL_BODY))
+        .layer(axum::middleware::from_fn_with_state(st.clone(), crate::quiet::quiet_bodies))
         .layer(axum::middleware::map_response(json_errors))
         .with_state(st)
 }
@@ -97,7 +98,20 @@ struct PredictQuery {
 /// read of its body. Then the body is streamed to disk and analysed, all within the request's
 /// deadline. (An unknown genre is refused after the body is read: clients that read the answer
 /// only once they have sent everything would otherwise see a reset instead of the reason.)
-async fn predict(
+async fn predict(st: Shared<Arc<State>>, q: Query<PredictQuery>, req: Request) -> Response {
+    match receive_and_analyse(st, q, req).await {
+        Ok(answer) => answer.into_response(),
+        Err(e) => {
+            // The body may be left unread: say the connection ends, so the client does not
+            // send its next request on it.
+            let mut r = e.into_response();
+            r.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+            r
+        }
+    }
+}
+
+async fn receive_and_analyse(
     Shared(st): Shared<Arc<State>>,
     Query(q): Query<PredictQuery>,
     req: Request,
@@ -296,19 +310,31 @@ async fn quiz_answer(Shared(st): Shared<Arc<State>>, Json(a): Json<Answer>) -> R
         Refused::Unknown => no_clip(),
         Refused::Answered => err(StatusCode::CONFLICT, "this clip was already answered"),
     })?;
-    let top = match model_answer(&st, clip).await {
-        Ok(t) => t,
-        Err(e) => {
-            quiz.undo_answer(&a.id); // not judged (busy, timed out): it may be tried again
-            return Err(e);
-        }
-    };
+    // Not judged (busy, timed out, the client gone): the id may be answered again.
+    let mut pending = Unjudged { quiz, id: &a.id, judged: false };
+    let top = model_answer(&st, clip).await?;
+    pending.judged = true;
     let truth = &quiz.clips[clip].1;
     let model = top[0].0.clone();
     Ok(Json(json!({
         "truth": truth, "model": model, "model_top": top,
         "you_right": a.guess == *truth, "model_right": model == *truth,
     })))
+}
+
+/// An answer taken but not yet judged: given back when dropped unjudged.
+struct Unjudged<'a> {
+    quiz: &'a Quiz,
+    id: &'a str,
+    judged: bool,
+}
+
+impl Drop for Unjudged<'_> {
+    fn drop(&mut self) {
+        if !self.judged {
+            self.quiz.undo_answer(self.id);
+        }
+    }
 }
 
 /// The model's top 3 for a quiz clip, computed once per clip.

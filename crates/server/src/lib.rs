@@ -15,6 +15,7 @@
 
 mod api;
 mod assets;
+mod quiet;
 mod quiz;
 mod upload;
 
@@ -27,10 +28,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use genre_pipeline::Predictor;
+use hyper::service::Service as _;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 /// How the server runs.
@@ -155,11 +158,13 @@ pub async fn serve_on(
 ) -> std::io::Result<()> {
     let st = state(model, model_name, opts)?;
     let router = api::routes(st.clone());
-    let graceful = GracefulShutdown::new();
+    let (stopping, stopped) = watch::channel(false);
     let mut conns = JoinSet::new();
-    accept_until(&listener, &router, &st.opts, &graceful, &mut conns, stop).await;
+    accept_until(&listener, &router, &st.opts, &stopped, &mut conns, stop).await;
     drop(listener);
-    if tokio::time::timeout(st.opts.grace, graceful.shutdown()).await.is_err() {
+    let _ = stopping.send(true); // each connection ends after its current request
+    let finished = tokio::time::timeout(st.opts.grace, async { while conns.join_next().await.is_some() {} }).await;
+    if finished.is_err() {
         log(format_args!("cancelling the requests still in flight"));
     }
     // Dropping a request's future removes its upload; wait until every one is really gone.
@@ -174,7 +179,7 @@ async fn accept_until(
     listener: &TcpListener,
     router: &axum::Router,
     opts: &Options,
-    graceful: &GracefulShutdown,
+    stopped: &watch::Receiver<bool>,
     conns: &mut JoinSet<()>,
     stop: impl Future<Output = ()>,
 ) {
@@ -198,17 +203,69 @@ async fn accept_until(
             },
             _ = &mut stop => return,
         };
-        let _ = stream.set_nodelay(true);
         while conns.try_join_next().is_some() {} // forget finished connections
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(opts.read_timeout)
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(router.clone()));
-        let conn = graceful.watch(conn);
+                                                 // Room to drain a refused upload somewhat over the cap (one much larger is reset).
+        let (router, drain) = (router.clone(), 2 * opts.max_upload as u64 + upload::FORM_SLACK);
+        let conn = connection(stream, router, opts.read_timeout, drain, stopped.clone());
         conns.spawn(async move {
-            let _ = conn.await; // a client's reset or timeout ends its connection only
+            conn.await; // a client's reset or timeout ends its connection only
             drop(slot);
         });
+    }
+}
+
+/// How long a closing connection may keep reading what its client still sends (see `linger`).
+const LINGER: Duration = Duration::from_secs(5);
+
+/// Serve one connection until it is done, or until `stopped` and its current request is.
+async fn connection(
+    stream: TcpStream,
+    router: axum::Router,
+    read_timeout: Duration,
+    drain: u64,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let svc = TowerToHyperService::new(router);
+    // Boxed so the connection can be driven without shutting its socket (see below).
+    let svc = hyper::service::service_fn(move |req| Box::pin(svc.call(req)));
+    let mut conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(read_timeout)
+        .serve_connection(TokioIo::new(stream), svc);
+    let mut asked = false;
+    let served = loop {
+        tokio::select! {
+            r = std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)) => break r,
+            _ = stopped.changed(), if !asked => {
+                asked = true;
+                std::pin::Pin::new(&mut conn).graceful_shutdown();
+            }
+        }
+    };
+    // Errors (a reset, a timeout) just close; a finished exchange closes lingering.
+    if served.is_ok() {
+        linger(conn.into_parts().io.into_inner(), drain).await;
+    }
+}
+
+/// Close after the answer without losing it: a socket closed with unread input is reset, and
+/// a reset can destroy the answer before the client reads it. A client that sends its whole
+/// body before reading (most simple HTTP clients) would then see a broken connection instead
+/// of the 503 or 413 that refused its upload unread. So: end our side, then read and drop
+/// what still comes, for at most `LINGER` and `drain` bytes. This reads the refused body only
+/// to throw it away, after the answer, at no memory cost.
+async fn linger(mut io: TcpStream, drain: u64) {
+    if io.shutdown().await.is_err() {
+        return;
+    }
+    let mut buf = vec![0u8; 16 << 10];
+    let (until, mut left) = (tokio::time::Instant::now() + LINGER, drain);
+    while left > 0 {
+        match tokio::time::timeout_at(until, io.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => left = left.saturating_sub(n as u64),
+            _ => return,
+        }
     }
 }
 

@@ -87,7 +87,7 @@ impl Quiz {
         }
     }
 
-    /// The answer could not be judged (server busy): the id may be answered again.
+    /// The answer could not be judged (server busy, client gone): the id may be answered again.
     pub fn undo_answer(&self, id: &str) {
         if let Some(c) = self.served.lock().expect("quiz ids").clip.get_mut(id) {
             c.1 = false;

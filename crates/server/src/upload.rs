@@ -1,6 +1,6 @@
 //! Receiving an upload: the raw body or a form's `file` field, streamed piece by piece into a
 //! temporary file, so memory does not grow with the upload's size (413 as soon as the file
-//! passes the cap; 408 when the client stays silent longer than `read_timeout`).
+//! passes the cap; a client silent longer than `read_timeout` gets 408, see `quiet.rs`).
 
 use std::path::Path;
 use std::pin::Pin;
@@ -69,7 +69,7 @@ pub async fn receive(st: &State, req: Request) -> Result<Upload, ApiError> {
     } else {
         let mut up = create(st, "upload")?;
         let mut body = req.into_body();
-        while let Some(chunk) = next_data(st, &mut body).await? {
+        while let Some(chunk) = next_data(&mut body).await? {
             append(st, &mut up, &chunk).await?;
         }
         up
@@ -77,25 +77,20 @@ pub async fn receive(st: &State, req: Request) -> Result<Upload, ApiError> {
     up.finish().await
 }
 
-/// The next data of a raw body, or `None` at its end; 408 past `read_timeout` of silence.
-async fn next_data(st: &State, body: &mut Body) -> Result<Option<Bytes>, ApiError> {
+/// The next data of a raw body, or `None` at its end. (A body silent past `read_timeout` fails
+/// here: see `quiet.rs`, which then answers 408.)
+async fn next_data(body: &mut Body) -> Result<Option<Bytes>, ApiError> {
     loop {
-        let frame = std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx));
-        match tokio::time::timeout(st.opts.read_timeout, frame).await {
-            Err(_) => return Err(silent(st)),
-            Ok(None) => return Ok(None),
-            Ok(Some(Err(_))) => return Err(err(StatusCode::BAD_REQUEST, "the upload was cut off")),
-            Ok(Some(Ok(f))) => {
+        match std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await {
+            None => return Ok(None),
+            Some(Err(_)) => return Err(err(StatusCode::BAD_REQUEST, "the upload was cut off")),
+            Some(Ok(f)) => {
                 if let Ok(data) = f.into_data() {
                     return Ok(Some(data));
                 } // trailers: nothing to keep
             }
         }
     }
-}
-
-fn silent(st: &State) -> ApiError {
-    err(StatusCode::REQUEST_TIMEOUT, format!("no data for {} s: upload abandoned", st.opts.read_timeout.as_secs()))
 }
 
 /// The form's `file` field. Other fields are read and dropped (they count as form bytes).
@@ -113,17 +108,13 @@ async fn receive_form(st: &State, req: Request) -> Result<Upload, ApiError> {
     let mut form = Multipart::from_request(Request::from_parts(parts, Body::new(meter)), &())
         .await
         .map_err(|e| bad_form(e.body_text()))?;
-    let quiet = st.opts.read_timeout;
     loop {
-        let field = tokio::time::timeout(quiet, form.next_field()).await.map_err(|_| silent(st))?;
-        let Some(mut field) = field.map_err(|e| bad_form(e.body_text()))? else {
+        let Some(mut field) = form.next_field().await.map_err(|e| bad_form(e.body_text()))? else {
             return Err(bad_form("no field named 'file'".into()));
         };
         let is_file = field.name() == Some("file");
         let mut up = if is_file { Some(create(st, &cap_name(field.file_name().unwrap_or("upload")))?) } else { None };
-        loop {
-            let chunk = tokio::time::timeout(quiet, field.chunk()).await.map_err(|_| silent(st))?;
-            let Some(chunk) = chunk.map_err(|e| bad_form(e.body_text()))? else { break };
+        while let Some(chunk) = field.chunk().await.map_err(|e| bad_form(e.body_text()))? {
             if let Some(up) = up.as_mut() {
                 file_bytes.fetch_add(chunk.len() as u64, Ordering::SeqCst);
                 append(st, up, &chunk).await?;
