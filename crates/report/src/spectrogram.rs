@@ -58,6 +58,10 @@ impl Spectrogram<'_> {
         // (past it the labels are thinned below).
         let row_px = if matches!(axis, FreqAxis::Labels(_)) { 14 } else { 3 };
         let plot_h = (rows * row_px).clamp(120, 512) as i64;
+        // The title may widen a short clip's canvas, never past the widest plot: a name from
+        // outside (an upload's) is clipped to fit, it does not size the picture.
+        let widest_canvas = left + 1600 + right;
+        let title = &fit_text(title, 2, widest_canvas - left - 2 * right);
         let width = (left + plot_w + right).max(left + Canvas::text_width(title, 2) + 2 * right).max(min_width);
         let mut c = Canvas::new(width as u32, (top + plot_h + bottom) as u32, WHITE);
         let finite = data.iter().copied().filter(|v| v.is_finite());
@@ -133,4 +137,20 @@ fn format_hz(hz: f64) -> String {
     } else {
         format!("{hz:.0}")
     }
+}
+
+/// `text` cut (with "...") to at most `max_px` wide at `scale`.
+fn fit_text(text: &str, scale: i64, max_px: i64) -> String {
+    if Canvas::text_width(text, scale) <= max_px {
+        return text.to_string();
+    }
+    let mut kept: String = String::new();
+    for ch in text.chars() {
+        let next = format!("{kept}{ch}...");
+        if Canvas::text_width(&next, scale) > max_px {
+            break;
+        }
+        kept.push(ch);
+    }
+    kept + "..."
 }
