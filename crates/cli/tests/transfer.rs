@@ -36,11 +36,13 @@ fn embed_writes_per_window_and_per_track_rows() {
     let npy = dir.path().join("e.npy");
     run_ok(&["embed", s(&a), s(&b), "--out", s(&npy)]);
     let (shape, x) = read_npy(&npy).unwrap();
-    // 7 s: two whole 2.992 s windows; 2 s: one (repeated to fill the window, as musicnn does).
-    assert_eq!(shape, vec![3, 200]);
+    // 7 s: two whole 2.992 s windows and one ending at 7 s (the timeline covers the file);
+    // 2 s: one (repeated to fill the window, as musicnn does).
+    assert_eq!(shape, vec![4, 200]);
     assert!(x.iter().all(|v| v.is_finite()));
     let rows = std::fs::read_to_string(dir.path().join("e.npy.rows.csv")).unwrap();
-    assert_eq!(rows.lines().count(), 4, "{rows}");
+    assert_eq!(rows.lines().count(), 5, "{rows}");
+    assert!(rows.lines().nth(3).unwrap().contains(",7.0"), "{rows}");
     let csv = dir.path().join("e.csv");
     run_ok(&["embed", s(&a), s(&b), "--per-track", "--layer", "pooled", "--out", s(&csv)]);
     let text = std::fs::read_to_string(&csv).unwrap();
@@ -155,7 +157,7 @@ fn explain_finds_the_seconds_that_carry_the_genre() {
     println!("evidence per second {secs:.2?}; above-median share in 10-15 s: {inside:.2}; top 5 s: {:?}", &order[..5]);
     assert!(inside >= 0.6, "only {inside:.2} of the evidence in seconds 10-15");
     assert!(order[..5].iter().all(|s| (10..15).contains(s)), "strongest seconds {:?}", &order[..5]);
-    assert_eq!(cam["segments"].as_array().unwrap().len(), 15, "every whole window of the 25 s file");
+    assert_eq!(cam["segments"].as_array().unwrap().len(), 16, "every whole window of the 25 s file, one ending at 25 s");
 }
 
 /// Multi-label tagging on the musicnn embedding: 3 tags, clips of one or two of them mixed.

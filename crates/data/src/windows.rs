@@ -34,9 +34,9 @@ pub struct StreamSummary {
 /// header states its length; all windows when it states none), evenly spread: every k-th
 /// window from the first, and the last, with k chosen so that the two together are at most m.
 ///
-/// With `cover_end`, a file whose length is not a whole number of hops past the last full
-/// window gets one more window ending at the file's end, so that the answers' timeline covers
-/// the whole file (a 4.4 s file: 0-3 s and 1.4-4.4 s). Training windows (the cache) leave it out:
+/// With `cover_end`, a file that goes on for half a second or more past its last full window
+/// gets one more window ending at the file's end, so that the answers' timeline covers the
+/// whole file (a 4.4 s file: 0-3 s and 1.4-4.4 s). Training windows (the cache) leave it out:
 /// they are the file's full windows only, as musicnn's own extractor cuts them.
 pub fn stream_windows(
     path: &Path,
@@ -49,10 +49,13 @@ pub fn stream_windows(
     let mut stream = AudioStream::open(path, LoadOptions { sr: Some(spec.sr), ..LoadOptions::default() })?;
     let (len, hop) = spec.windowing().samples(spec.sr);
     let ctx = spec.context();
+    // An end window for a tail of at least half a second: less is not worth a window that
+    // would weigh the file's last seconds twice in its mean.
+    let min_tail = (spec.sr / 2) as usize;
     // Windows the header's length implies, the end window included: it is the "last" one.
     let expected = expected_samples(&stream).map(|n| {
         let full = window_count(n, len, hop);
-        full + usize::from(cover_end && n > len && (full - 1) * hop + len < n)
+        full + usize::from(cover_end && n > len && (full - 1) * hop + len + min_tail <= n)
     });
     let (stride, keep_last) = spread(max_windows, expected);
     let feature_err = |e: genre_features::FeatureError| DataError::Feature { path: path.into(), msg: e.to_string() };
@@ -104,7 +107,7 @@ pub fn stream_windows(
     if total == 0 {
         return Err(DataError::Feature { path: path.into(), msg: "no audio samples".into() });
     }
-    let tail = next > 0 && cover_end && (next - 1) * hop + len < total;
+    let tail = next > 0 && cover_end && (next - 1) * hop + len + min_tail <= total;
     if tail && keep_last {
         // A window ending at the file's end stands for the last one.
         let start = total - len;
