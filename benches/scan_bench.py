@@ -78,12 +78,14 @@ def scan(lib: Path, threads: int, work: Path, tags: int) -> None:
 
 
 def ray_run(lib: Path, workers: int, work: Path) -> None:
-    sys.path.insert(0, str(REPO / "examples"))
-    sys.path.insert(0, str(REPO / "target" / "python-package"))
+    package = str(REPO / "target" / "python-package")
+    sys.path[:0] = [str(REPO / "examples"), package]
     import ray
     import ray_scan
 
-    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+    # The workers import `genre` from the staged package; one CPU more than the workers for the reads.
+    env = {"env_vars": {"PYTHONPATH": os.pathsep.join([package, os.environ.get("PYTHONPATH", "")])}}
+    ray.init(num_cpus=workers + 1, include_dashboard=False, log_to_driver=False, runtime_env=env)
     files = ray_scan.audio_files(str(lib))
     out = work / f"ray-{lib.name}"
     shutil.rmtree(out, ignore_errors=True)
@@ -103,6 +105,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--tags", type=int, default=5, help="--top-tags (0: genres only)")
     ap.add_argument("--ray", type=int, default=0, help="also through Ray Data with this many workers")
+    ap.add_argument("--only-ray", action="store_true", help="skip the genre scan runs")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "genre-scan-bench")
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
@@ -110,7 +113,7 @@ def main() -> None:
     if a.mp3:
         libs.append(mp3_library(a.work, a.mp3))
     for lib in libs:
-        for t in a.threads:
+        for t in [] if a.only_ray else a.threads:
             scan(lib, t, a.work, a.tags)
     if a.ray:
         for lib in libs:

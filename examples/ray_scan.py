@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
 import genre
 import ray
@@ -57,6 +58,8 @@ def audio_files(folder: str) -> list[str]:
 
 def scan(folder: str, out: str, workers: int = 2, batch_size: int = 8) -> None:
     """Tag every audio file of `folder` with `workers` model replicas; Parquet files in `out`."""
+    # Ship `Predict` to the workers by value: they need `genre` installed, not this file.
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     ds = ray.data.read_binary_files(audio_files(folder), include_paths=True)
     ds = ds.map_batches(Predict, concurrency=workers, batch_size=batch_size, num_cpus=1)
     ds.write_parquet(out)
