@@ -19,8 +19,8 @@ use genre_report::spectrogram::{FreqAxis, Spectrogram};
 use rayon::prelude::*;
 
 use crate::batch::report_failures;
-use genre_pipeline::inputs::expand;
 use crate::progress::bar;
+use genre_pipeline::inputs::expand;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Kind {

@@ -49,10 +49,13 @@ fn show_training(pb: &ProgressBar, ev: Event) {
             let r = history.last().expect("epoch recorded");
             let m = short(&r.metric);
             pb.set_position(r.epoch as u64);
-            say(pb, format!(
+            say(
+                pb,
+                format!(
                 "epoch {:>3}  loss {:.4}  {m} {:.3}  | valid loss {:.4}  segment {m} {:.3}  track {m} {:.3}  ({:.1}s)",
                 r.epoch, r.train_loss, r.train_acc, r.valid_loss, r.valid_segment_acc, r.valid_track_acc, r.seconds
-            ));
+            ),
+            );
         }
     }
 }
@@ -95,7 +98,9 @@ impl Features {
                     pb.finish_and_clear();
                 }
             }
-            Progress::Skipped { path, why } => say(line_bar, format!("skipped {}", genre_pipeline::inputs::named(path, why.to_string()))),
+            Progress::Skipped { path, why } => {
+                say(line_bar, format!("skipped {}", genre_pipeline::inputs::named(path, why.to_string())))
+            }
             Progress::Note(line) => say(line_bar, line),
             Progress::Train(_) => {}
         }

@@ -124,7 +124,12 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
         sum.failed,
         sum.skipped,
         if a.write_tags {
-            format!(", {} tags {}{}", sum.tagged, if a.dry_run { "to write" } else { "written" }, failures(sum.tag_failures))
+            format!(
+                ", {} tags {}{}",
+                sum.tagged,
+                if a.dry_run { "to write" } else { "written" },
+                failures(sum.tag_failures)
+            )
         } else {
             String::new()
         },

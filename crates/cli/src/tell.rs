@@ -188,7 +188,9 @@ impl<'a> Printer<'a> {
             let mut lines = vec![(String::new(), String::new(), p.genre.clone(), &p.probabilities)];
             if self.a.segments {
                 lines.extend(
-                    p.segments.iter().map(|s| (format!("{:.2}", s.start), format!("{:.2}", s.end), s.genre.clone(), &s.probabilities)),
+                    p.segments.iter().map(|s| {
+                        (format!("{:.2}", s.start), format!("{:.2}", s.end), s.genre.clone(), &s.probabilities)
+                    }),
                 );
             }
             for (s, e, g, probs) in lines {

@@ -563,8 +563,21 @@ fn manifests_and_tables_are_checked_before_any_work() {
     let col = header.iter().position(|h| *h == "tempo").unwrap();
     let cases: [(String, &str); 3] = [
         (edit(&|r| r[5][col] = "1e308".into()), "row 6: column tempo is not a finite number"),
-        (edit(&|r| r.iter_mut().for_each(|row| row.insert(3, if row[0] == "filename" { "label".into() } else { "1".into() }))), "'label' appears twice"),
-        (edit(&|r| r.iter_mut().for_each(|row| { row.remove(col); })), "lacks 1 column(s): tempo"),
+        (
+            edit(&|r| {
+                r.iter_mut()
+                    .for_each(|row| row.insert(3, if row[0] == "filename" { "label".into() } else { "1".into() }))
+            }),
+            "'label' appears twice",
+        ),
+        (
+            edit(&|r| {
+                r.iter_mut().for_each(|row| {
+                    row.remove(col);
+                })
+            }),
+            "lacks 1 column(s): tempo",
+        ),
     ];
     for (i, (text, want)) in cases.iter().enumerate() {
         let t = dir.path().join(format!("t{i}.csv"));

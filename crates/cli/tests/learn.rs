@@ -169,8 +169,10 @@ fn multi_label_tagging_from_a_manifest() {
     let card = read_json(&out.join("model.json"));
     assert_eq!(card["multi_label"], true);
     assert_eq!(card["scores"]["valid"]["tags"]["micro_f1"], tags["micro_f1"]);
-    let floats = |v: &serde_json::Value| -> Vec<f64> { v.as_array().unwrap().iter().map(|t| t.as_f64().unwrap()).collect() };
-    let thresholds: Vec<serde_json::Value> = tags["per_tag"].as_array().unwrap().iter().map(|t| t["threshold"].clone()).collect();
+    let floats =
+        |v: &serde_json::Value| -> Vec<f64> { v.as_array().unwrap().iter().map(|t| t.as_f64().unwrap()).collect() };
+    let thresholds: Vec<serde_json::Value> =
+        tags["per_tag"].as_array().unwrap().iter().map(|t| t["threshold"].clone()).collect();
     let (report_th, card_th) = (floats(&serde_json::Value::from(thresholds)), floats(&card["thresholds"]));
     assert_eq!(report_th.len(), card_th.len());
     assert!(

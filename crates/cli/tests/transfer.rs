@@ -157,7 +157,11 @@ fn explain_finds_the_seconds_that_carry_the_genre() {
     println!("evidence per second {secs:.2?}; above-median share in 10-15 s: {inside:.2}; top 5 s: {:?}", &order[..5]);
     assert!(inside >= 0.6, "only {inside:.2} of the evidence in seconds 10-15");
     assert!(order[..5].iter().all(|s| (10..15).contains(s)), "strongest seconds {:?}", &order[..5]);
-    assert_eq!(cam["segments"].as_array().unwrap().len(), 16, "every whole window of the 25 s file, one ending at 25 s");
+    assert_eq!(
+        cam["segments"].as_array().unwrap().len(),
+        16,
+        "every whole window of the 25 s file, one ending at 25 s"
+    );
 }
 
 /// Multi-label tagging on the musicnn embedding: 3 tags, clips of one or two of them mixed.

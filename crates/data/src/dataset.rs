@@ -214,7 +214,9 @@ impl Dataset {
                 .map(|&c| match rec[c].trim().parse::<f32>() {
                     // 1e308 parses to f32 infinity: as unusable as "inf" itself.
                     Ok(v) if v.is_finite() => Ok(v),
-                    Ok(_) => Err(invalid(format!("row {row}: column {} is not a finite number ({})", header[c], &rec[c]))),
+                    Ok(_) => {
+                        Err(invalid(format!("row {row}: column {} is not a finite number ({})", header[c], &rec[c])))
+                    }
                     Err(_) => Err(invalid(format!("row {row}: column {} is not a number", header[c]))),
                 })
                 .collect::<Result<_>>()?;

@@ -95,7 +95,10 @@ pub fn read_text(path: &Path, cap: u64) -> io::Result<String> {
 }
 
 fn too_big(len: u64, cap: u64) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("{len} bytes or more, over the limit of {cap} bytes for this input"))
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{len} bytes or more, over the limit of {cap} bytes for this input"),
+    )
 }
 
 #[cfg(test)]

@@ -34,7 +34,11 @@ pub struct TrainedRun {
 pub fn train(req: &TrainRequest, on: &OnProgress) -> Result<TrainedRun> {
     let all = Dataset::open(&req.data)?; // its errors name the file
     if !all.multi_label && all.classes.len() < 2 {
-        bail!("{}: one class ({}) is nothing to tell apart: a genre model needs two or more", req.data.display(), all.classes.join(", "));
+        bail!(
+            "{}: one class ({}) is nothing to tell apart: a genre model needs two or more",
+            req.data.display(),
+            all.classes.join(", ")
+        );
     }
     std::fs::create_dir_all(&req.out).with_context(|| req.out.display().to_string())?;
     let spec = req.spec()?;
@@ -292,7 +296,8 @@ fn eval_tracks(req: &EvalRequest, ds: &Dataset, run_dir: &Path, card: &ModelCard
         bail!("--part is valid, test, train or all (not '{}')", req.part);
     }
     let split_file = run_dir.join("split.json");
-    let text = genre_fsio::read_text(&split_file, genre_fsio::TEXT_CAP).with_context(|| split_file.display().to_string())?;
+    let text =
+        genre_fsio::read_text(&split_file, genre_fsio::TEXT_CAP).with_context(|| split_file.display().to_string())?;
     if let Some(want) = card.scores.get("split_checksum").and_then(|v| v.as_str()) {
         if checksum(&text) != want {
             bail!(

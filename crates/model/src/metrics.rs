@@ -236,11 +236,8 @@ pub fn tag_scores(probs: &[Vec<f32>], truth: &[Vec<usize>], classes: &[String], 
             }
         })
         .collect();
-    let exact = probs
-        .iter()
-        .zip(truth)
-        .filter(|(p, t)| (0..classes.len()).all(|c| decide(p, c) == t.contains(&c)))
-        .count();
+    let exact =
+        probs.iter().zip(truth).filter(|(p, t)| (0..classes.len()).all(|c| decide(p, c) == t.contains(&c))).count();
     let mean = |v: Vec<f64>| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
     let present: Vec<f64> = per_tag.iter().filter(|t| t.support > 0).map(|t| t.f1).collect();
     TagScores {

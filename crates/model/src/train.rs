@@ -363,7 +363,10 @@ impl State {
             return Err(format!("{} epochs done but the history holds epochs {epochs:?}: delete the run folder's checkpoint/ to start over", self.epochs_done));
         }
         if self.epochs_done > 0 && !(1..=self.epochs_done).contains(&self.best_epoch) {
-            return Err(format!("best epoch {} of {}: delete the run folder's checkpoint/ to start over", self.best_epoch, self.epochs_done));
+            return Err(format!(
+                "best epoch {} of {}: delete the run folder's checkpoint/ to start over",
+                self.best_epoch, self.epochs_done
+            ));
         }
         Ok(())
     }

@@ -16,12 +16,12 @@ pub mod featurize;
 pub mod inputs;
 pub mod tags;
 
+pub use answer::Answer;
 pub use classify::{Builtin, Classifier, FilePrediction};
 pub use embed::MusicnnEmbedder;
 pub use ensemble::Predictor;
 pub use explain::{explain_file, Explanation};
 pub use featurize::{featurize_file, FileWindows};
-pub use answer::Answer;
 pub use tags::{FileTags, Tagger};
 
 #[derive(Debug, thiserror::Error)]

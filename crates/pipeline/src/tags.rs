@@ -42,7 +42,11 @@ pub struct FileTags {
 impl Tagger {
     pub fn new(variant: Variant) -> Result<Self> {
         let output = Output::Layer(Layer::Taggram);
-        Ok(Self { variant, net: MusicnnEmbedder::new(variant, output)?, spec: musicnn_spec(variant, output, MUSICNN_WINDOW_SECS) })
+        Ok(Self {
+            variant,
+            net: MusicnnEmbedder::new(variant, output)?,
+            spec: musicnn_spec(variant, output, MUSICNN_WINDOW_SECS),
+        })
     }
 
     pub fn labels(&self) -> &'static [&'static str; 50] {

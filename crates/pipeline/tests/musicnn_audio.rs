@@ -70,7 +70,12 @@ fn taggram_from_audio_matches_tensorflow_and_top5_tags_agree() {
             let (shape, reference) =
                 read_npy(&reference_dir().join(format!("musicnn/{stem}.{tf}.taggram.npy"))).unwrap();
             // TensorFlow's windows, and at most one more ending at the file's end.
-            assert!(w.x.len() == shape[0] || w.x.len() == shape[0] + 1, "{stem}: {} windows vs {}", w.x.len(), shape[0]);
+            assert!(
+                w.x.len() == shape[0] || w.x.len() == shape[0] + 1,
+                "{stem}: {} windows vs {}",
+                w.x.len(),
+                shape[0]
+            );
             let x = &w.x[..shape[0]];
             let worst = x.iter().flatten().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
             let mean = |rows: Vec<&[f32]>| genre_model::metrics::mean_rows(&rows);

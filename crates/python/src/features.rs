@@ -130,7 +130,15 @@ fn _power_to_db<'py>(
     Ok(array_dyn(py, data, shape))
 }
 
-fn mel_params(sr: u32, n_fft: usize, n_mels: usize, fmin: f64, fmax: Option<f64>, htk: bool, slaney: bool) -> MelParams {
+fn mel_params(
+    sr: u32,
+    n_fft: usize,
+    n_mels: usize,
+    fmin: f64,
+    fmax: Option<f64>,
+    htk: bool,
+    slaney: bool,
+) -> MelParams {
     MelParams { sr, n_fft, n_mels, fmin, fmax, htk, norm: if slaney { MelNorm::Slaney } else { MelNorm::None } }
 }
 
@@ -318,9 +326,8 @@ fn _zero_crossing_rate<'py>(
 #[pyfunction]
 fn _hpss<'py>(py: Python<'py>, y: Floats<'py>) -> PyResult<(Bound<'py, PyArray1<f32>>, Bound<'py, PyArray1<f32>>)> {
     let y = signal(&y)?;
-    let (h, p) = detached(py, || {
-        genre_features::decompose::hpss_signals(&y, StftParams::default()).map_err(feature_err)
-    })?;
+    let (h, p) =
+        detached(py, || genre_features::decompose::hpss_signals(&y, StftParams::default()).map_err(feature_err))?;
     Ok((h.into_pyarray(py), p.into_pyarray(py)))
 }
 

@@ -105,12 +105,13 @@ impl Model {
         max_windows: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
         let classes = self.classes();
-        let class = match genre {
-            Some(g) => Some(classes.iter().position(|c| *c == g).ok_or_else(|| {
-                InputError::new_err(format!("genre '{g}': the model knows {}", classes.join(", ")))
-            })?),
-            None => None,
-        };
+        let class =
+            match genre {
+                Some(g) => Some(classes.iter().position(|c| *c == g).ok_or_else(|| {
+                    InputError::new_err(format!("genre '{g}': the model knows {}", classes.join(", ")))
+                })?),
+                None => None,
+            };
         let input = Input::extract(x, sr)?;
         let model = Arc::clone(&self.inner);
         let (e, name) = detached(py, move || {
@@ -126,7 +127,8 @@ impl Model {
             .zip(&e.window_probs)
             .map(|(&(s, t), p)| json!({ "start": s, "end": t, "genre": classes[argmax(p)], "probabilities": p }))
             .collect();
-        let top: Vec<(String, f32)> = top_k(&e.probs, 3).into_iter().map(|i| (classes[i].clone(), e.probs[i])).collect();
+        let top: Vec<(String, f32)> =
+            top_k(&e.probs, 3).into_iter().map(|i| (classes[i].clone(), e.probs[i])).collect();
         let doc = json!({
             "file": name, "class": classes[e.class], "classes": classes, "top": top, "probabilities": e.probs,
             "warning": e.warning,
@@ -169,9 +171,7 @@ fn tag<'py>(
     let tags = detached(py, move || {
         let tagger = Tagger::new(variant)?;
         let staged = input.stage()?;
-        tagger
-            .tag_file(&staged.path, staged.name.clone(), top_k, segments)
-            .map_err(|e| staged.rename_err(e.into()))
+        tagger.tag_file(&staged.path, staged.name.clone(), top_k, segments).map_err(|e| staged.rename_err(e.into()))
     })?;
     let out = to_python(py, &tags)?;
     out.set_item("labels", variant.labels().to_vec())?;
@@ -241,7 +241,9 @@ fn request<T: serde::de::DeserializeOwned>(
 /// A progress event as the dict the Python callback receives (`kind` says which).
 fn event_dict(p: &Progress) -> serde_json::Value {
     match p {
-        Progress::Features { what, done, total } => json!({"kind": "features", "what": what, "done": done, "total": total}),
+        Progress::Features { what, done, total } => {
+            json!({"kind": "features", "what": what, "done": done, "total": total})
+        }
         Progress::Skipped { path, why } => json!({"kind": "skipped", "path": path, "why": why}),
         Progress::Note(text) => json!({"kind": "note", "text": text}),
         Progress::Train(Event::Resumed { epochs_done }) => json!({"kind": "resumed", "epochs_done": epochs_done}),

@@ -58,10 +58,10 @@ impl Spectrogram<'_> {
         // (past it the labels are thinned below).
         let row_px = if matches!(axis, FreqAxis::Labels(_)) { 14 } else { 3 };
         let plot_h = (rows * row_px).clamp(120, 512) as i64;
-        // The title may widen a short clip's canvas, never past the widest plot: a name from
-        // outside (an upload's) is clipped to fit, it does not size the picture.
-        let widest_canvas = left + 1600 + right;
-        let title = &fit_text(title, 2, widest_canvas - left - 2 * right);
+        // The title may widen a short clip's canvas to 600 px of text, no more: a longer one (a
+        // name from outside, an upload's) is clipped to fit; it never sizes the picture.
+        let title_room = (plot_w + right).max(min_width - left).max(600);
+        let title = &fit_text(title, 2, title_room - right);
         let width = (left + plot_w + right).max(left + Canvas::text_width(title, 2) + 2 * right).max(min_width);
         let mut c = Canvas::new(width as u32, (top + plot_h + bottom) as u32, WHITE);
         let finite = data.iter().copied().filter(|v| v.is_finite());

@@ -215,7 +215,8 @@ pub fn scan(opts: &ScanOptions, model: &Predictor, on_progress: &mut dyn FnMut(S
             todo.push(f.clone());
         }
     }
-    let mut sum = ScanSummary { total: files.len(), skipped: files.len() - todo.len(), unreadable, ..Default::default() };
+    let mut sum =
+        ScanSummary { total: files.len(), skipped: files.len() - todo.len(), unreadable, ..Default::default() };
     on_progress(ScanEvent::Planned { total: files.len(), todo: todo.len() });
     for chunk in todo.chunks(opts.batch.max(1)) {
         let tracks: Vec<Track> = chunk.par_iter().map(|f| process(&models, f, opts)).collect();
@@ -251,7 +252,14 @@ fn write_tags(
             Err(e) => {
                 sum.tag_failures += 1;
                 let error = Some(format!("{e:#}"));
-                on_progress(ScanEvent::Tagged { path: path.clone(), genre, tag: String::new(), before: None, done: false, error });
+                on_progress(ScanEvent::Tagged {
+                    path: path.clone(),
+                    genre,
+                    tag: String::new(),
+                    before: None,
+                    done: false,
+                    error,
+                });
                 continue;
             }
         };
@@ -267,7 +275,14 @@ fn write_tags(
         sum.tagged += usize::from(result.is_ok());
         sum.tag_failures += usize::from(result.is_err());
         let error = result.err().map(|e| format!("{e:#}"));
-        on_progress(ScanEvent::Tagged { path: path.clone(), genre, tag, before, done: !dry_run && error.is_none(), error });
+        on_progress(ScanEvent::Tagged {
+            path: path.clone(),
+            genre,
+            tag,
+            before,
+            done: !dry_run && error.is_none(),
+            error,
+        });
     }
     Ok(())
 }

@@ -29,7 +29,8 @@ impl Shard {
     }
 
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        for (i, n) in [("JOB_COMPLETION_INDEX", "GENRE_SHARD_COUNT"), ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT")] {
+        for (i, n) in [("JOB_COMPLETION_INDEX", "GENRE_SHARD_COUNT"), ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT")]
+        {
             if let Some(index) = var(i) {
                 let count = var(n).with_context(|| format!("--shard auto: {i} is set but {n} is not"))?;
                 return Self::new(index.trim().parse()?, count.trim().parse()?);

@@ -58,7 +58,16 @@ impl Store {
             let mut st = tx.prepare_cached("INSERT OR REPLACE INTO tracks VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)")?;
             for t in tracks {
                 st.execute(params![
-                    t.path, t.size, t.mtime_ns, t.hash, t.duration, t.genre, t.probabilities, t.tags, t.model_id, t.error
+                    t.path,
+                    t.size,
+                    t.mtime_ns,
+                    t.hash,
+                    t.duration,
+                    t.genre,
+                    t.probabilities,
+                    t.tags,
+                    t.model_id,
+                    t.error
                 ])?;
             }
         }

@@ -109,7 +109,11 @@ fn write_parquet(tracks: &[Track], out: &Path) -> Result<()> {
         match col {
             0 => c.typed::<ByteArrayType>().write_batch(&strings(|t| &t.path), None, None)?,
             1 => c.typed::<Int64Type>().write_batch(&tracks.iter().map(|t| t.size).collect::<Vec<_>>(), None, None)?,
-            2 => c.typed::<Int64Type>().write_batch(&tracks.iter().map(|t| t.mtime_ns).collect::<Vec<_>>(), None, None)?,
+            2 => c.typed::<Int64Type>().write_batch(
+                &tracks.iter().map(|t| t.mtime_ns).collect::<Vec<_>>(),
+                None,
+                None,
+            )?,
             3 => c.typed::<ByteArrayType>().write_batch(&strings(|t| &t.hash), None, None)?,
             4 => {
                 let (v, d) = optional(tracks, |t| t.duration, |x| x);
