@@ -9,8 +9,10 @@ Usage (no dependencies beyond Python 3), from the repository root:
   python3 benches/valid_accuracy.py head.json mlp.json
   ./target/release/genre predict $(cat /tmp/valid_files.txt) --json -q > default.json   # the built-in default
   python3 benches/valid_accuracy.py --confusion default.json
+  python3 benches/valid_accuracy.py --calibrate default.json [reliability.json]  # temperature, ECE, outside flags
 """
 import json
+import math
 import sys
 
 
@@ -50,7 +52,57 @@ def confusion(classes, probs):
     return out
 
 
+def sharpen(p, t):
+    """p^(1/t) renormalised: genre's temperature scaling of probabilities (crates/model/src/calibration.rs)."""
+    logs = [math.log(max(v, 1e-30)) / t for v in p]
+    top = max(logs)
+    e = [math.exp(v - top) for v in logs]
+    return [v / sum(e) for v in e]
+
+
+def reliability(classes, probs, bins=10):
+    """Expected calibration error and the bins (mean top probability, accuracy, count), as genre computes them."""
+    acc = [[0, 0.0, 0] for _ in range(bins)]
+    for f, p in probs.items():
+        top = max(range(len(p)), key=lambda i: p[i])
+        k = min(int(p[top] * bins), bins - 1)
+        acc[k][0] += 1
+        acc[k][1] += p[top]
+        acc[k][2] += classes[top] == f.split("/")[-2]
+    n = len(probs)
+    out = [{"confidence": c / max(m, 1), "accuracy": r / max(m, 1), "count": m} for m, c, r in acc]
+    ece = sum(b["count"] / n * abs(b["accuracy"] - b["confidence"]) for b in out)
+    return ece, out
+
+
+def calibrate(path, out=None):
+    """Fit the temperature of a `genre predict --json` output on its own files (lowest NLL of
+    the true genres), print ECE before and after, and the files flagged outside the genres."""
+    doc = json.load(open(path))
+    classes = doc["classes"]
+    probs = {p["file"]: p["probabilities"] for p in doc["predictions"]}
+    truth = {f: classes.index(f.split("/")[-2]) for f in probs}
+
+    def nll(t):
+        return sum(-math.log(max(sharpen(p, t)[truth[f]], 1e-12)) for f, p in probs.items()) / len(probs)
+    t = min((math.exp(x / 100) for x in range(-300, 300)), key=nll)
+    before, bins_before = reliability(classes, probs)
+    after_probs = {f: sharpen(p, t) for f, p in probs.items()}
+    after, bins_after = reliability(classes, after_probs)
+    mean_top = sum(max(p) for p in probs.values()) / len(probs)
+    print(f"{len(probs)} files: temperature {t:.3f}; ECE {before:.3f} -> {after:.3f}; mean top probability {mean_top:.3f}, {score(classes, probs)}")
+    flagged = [p for p in doc["predictions"] if p.get("outside")]
+    print(f"outside flags: {len(flagged)}/{len(probs)} in-genre files flagged: " + ", ".join(
+        f"{p['file'].rsplit('/', 1)[-1]} ({', '.join(p.get('outside_tags', []))})" for p in flagged))
+    if out:
+        json.dump({"temperature": t, "curves": [{"name": "before calibration", "ece": before, "bins": bins_before},
+                                                 {"name": f"after (temperature {t:.2f})", "ece": after, "bins": bins_after}]},
+                  open(out, "w"), indent=1)
+
+
 def main():
+    if sys.argv[1] == "--calibrate":
+        return calibrate(*sys.argv[2:4])
     if sys.argv[1] == "--confusion":
         classes, probs = load(sys.argv[2])
         print(score(classes, probs))

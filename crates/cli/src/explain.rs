@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use genre_pipeline::explain::{explain_picture, first_layer_maps, CELLS_PER_SEC};
+use genre_pipeline::explain::{explain_picture, first_layer_maps, first_layer_order, member_name, CELLS_PER_SEC};
+use genre_pipeline::Explanation;
 use genre_pipeline::Predictor;
 use genre_report::explain::maps_png;
 use serde_json::json;
@@ -16,9 +17,10 @@ use genre_pipeline::inputs::named;
 ///   genre explain song.mp3 --out cam.png                 (why the default model chose its genre)
 ///   genre explain song.mp3 --class jazz --json cam.json  (the evidence for jazz, per second)
 ///   genre explain song.mp3 --model runs/cnn --out cam.png
-/// The evidence is Grad-CAM on the last layer with a time axis (cnn, resnet, crnn: the last
-/// convolutional block, also over frequency; musicnn heads: the mid-end, per frame), for every
-/// window, overlapping windows averaged. With an ensemble, its first (musicnn) member is explained.
+/// The evidence, for every window, overlapping windows averaged: musicnn heads: gradient x input
+/// on the log-mel window (smoothed, its positive part, 16 frequency rows); cnn, resnet, crnn:
+/// Grad-CAM on the last convolutional block. An ensemble is mapped through its first (musicnn)
+/// member; the others have no map (the picture and the JSON say so).
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct ExplainArgs {
@@ -112,7 +114,11 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
         let doc = json!({
             "file": a.input, "class": classes[e.class], "classes": classes, "top": top, "probabilities": e.probs,
             "duration": e.duration, "segments": segments,
-            "cam": { "seconds": e.per_second, "cells_per_second": CELLS_PER_SEC, "rows": e.rows, "cols": e.cols },
+            "cam": {
+                "method": e.method, "note": e.note, "members": members(&model),
+                "seconds": e.per_second, "cells_per_second": CELLS_PER_SEC, "rows": e.rows, "cols": e.cols,
+                "row_hz": e.row_hz, "grid": grid_rows(&e),
+            },
             "picture": picture, "warning": e.warning,
         });
         std::fs::write(path, serde_json::to_string_pretty(&doc)?).with_context(|| path.display().to_string())?;
@@ -129,21 +135,10 @@ fn first_layer(a: &ExplainArgs, model: &Predictor) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    // The most varied maps first: many filters of a trained first layer stay silent (or flat)
-    // on a given window, and a flat map shows nothing.
-    let per = shape[1] * shape[2];
-    let spread: Vec<f32> = maps
-        .chunks(per.max(1))
-        .map(|m| {
-            let mean = m.iter().sum::<f32>() / per.max(1) as f32;
-            (m.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / per.max(1) as f32).sqrt()
-        })
-        .collect();
-    let mut order = genre_model::metrics::top_k(&spread, 64);
-    order.retain(|&k| spread[k] > 0.0);
-    let active = spread.iter().filter(|&&e| e > 0.0).count();
+    let order = first_layer_order(&maps, shape);
+    let active = maps.chunks((shape[1] * shape[2]).max(1)).filter(|m| m.iter().any(|&v| v != m[0])).count();
     let title = format!(
-        "first layer, {start:.1}-{end:.1} s: the {} most varied of {} maps ({active} not flat), {}x{} (freq x time)",
+        "first layer, {start:.1}-{end:.1} s: the {} most varied of {} maps ({active} not flat; mostly dark ones left out), {}x{} (freq x time)",
         order.len(),
         shape[0],
         shape[1],
@@ -152,6 +147,21 @@ fn first_layer(a: &ExplainArgs, model: &Predictor) -> Result<ExitCode> {
     maps_png(out, &maps, shape, &order, &title).with_context(|| out.display().to_string())?;
     eprintln!("{} feature maps written to {}", order.len(), out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each member of the model: what it is, its weight, whether the map shows it (the first).
+fn members(model: &Predictor) -> serde_json::Value {
+    model
+        .members
+        .iter()
+        .enumerate()
+        .map(|(k, (c, w))| json!({ "model": member_name(c), "weight": w, "mapped": k == 0 }))
+        .collect()
+}
+
+/// The evidence grid as rows (row 0 = lowest frequency), 3 decimals.
+fn grid_rows(e: &Explanation) -> Vec<Vec<f32>> {
+    e.grid.chunks(e.cols.max(1)).map(|r| r.iter().map(|v| (v * 1000.0).round() / 1000.0).collect()).collect()
 }
 
 /// The three seconds with the most evidence, as "12 s, 13 s, 40 s".

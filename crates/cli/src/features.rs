@@ -15,7 +15,7 @@ use genre_features::gtzan::{gtzan57, gtzan57_names, GTZAN57_MAX_SECS};
 use genre_features::stream::FrameStream;
 use genre_features::Array2;
 use genre_report::npy::{write_npy, NpyColumnWriter};
-use genre_report::spectrogram::{FreqAxis, Spectrogram};
+use genre_report::spectrogram::{FreqAxis, Range, Spectrogram};
 use rayon::prelude::*;
 
 use crate::batch::report_failures;
@@ -243,11 +243,7 @@ fn array_to_file(args: &FeaturesArgs, input: &Path, out: &Path) -> Result<()> {
         "npy" => write_npy(out, &[array.rows, array.cols], &array.data)?,
         "csv" => write_csv(out, &array)?,
         "png" => {
-            let (shown, range) = if is_db || args.kind == Kind::Mfcc || args.kind == Kind::Chroma {
-                (array, if is_db { args.top_db() } else { None })
-            } else {
-                (power_to_db(&array, DbRef::Max, 1e-10, Some(80.0)), Some(80.0))
-            };
+            let (shown, range, unit) = png_scale(args, array, is_db);
             let title =
                 format!("{} - {:?}", input.file_name().unwrap_or_default().to_string_lossy(), args.kind).to_lowercase();
             Spectrogram {
@@ -257,13 +253,34 @@ fn array_to_file(args: &FeaturesArgs, input: &Path, out: &Path) -> Result<()> {
                 seconds_per_frame: args.hop as f64 / args.sr as f64,
                 axis: &axis,
                 title: &title,
-                range_db: range,
+                range,
+                unit,
+                frame_px: 1,
             }
             .save_png(out)?
         }
         other => bail!("unknown output extension '.{other}' (use .npy, .csv or .png)"),
     }
     Ok(())
+}
+
+/// What a picture of `kind` shows and its colour bar's unit: power is shown in dB under the
+/// file's loudest (80 dB of it), dB as computed, MFCC and chroma as they are.
+fn png_scale(args: &FeaturesArgs, array: Array2, is_db: bool) -> (Array2, Range, &'static str) {
+    let loudest = "dB (0 = the file's loudest)";
+    match args.kind {
+        Kind::Mfcc => (array, Range::Data, "MFCC value"),
+        Kind::Chroma => (array, Range::Fixed(0.0, 1.0), "chroma energy, 0-1 (each frame's strongest = 1)"),
+        _ if is_db => {
+            let range = args.top_db().map_or(Range::Data, Range::BelowMax);
+            let unit = match args.reference {
+                RefLevel::Max => loudest,
+                RefLevel::One => "dB (re power 1.0)",
+            };
+            (array, range, unit)
+        }
+        _ => (power_to_db(&array, DbRef::Max, 1e-10, Some(80.0)), Range::BelowMax(80.0), loudest),
+    }
 }
 
 /// Longest signal computed whole (every output but stft/mel/logmel to .npy, which stream): the

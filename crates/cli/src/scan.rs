@@ -41,7 +41,7 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 32)]
     pub batch: usize,
     /// Windows classified per track at most (evenly spread).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = genre_pipeline::DEFAULT_MAX_WINDOWS)]
     pub max_windows: usize,
     /// Top musicnn-MSD tags stored per track (0: no tagging, about half the time).
     #[arg(long, default_value_t = 5)]

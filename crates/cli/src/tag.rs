@@ -10,7 +10,7 @@ use genre_model::metrics::top_k;
 use genre_model::musicnn::Variant;
 use genre_pipeline::inputs::{expand, named};
 use genre_pipeline::{FileTags, Tagger};
-use genre_report::spectrogram::{FreqAxis, Spectrogram};
+use genre_report::spectrogram::{FreqAxis, Range, Spectrogram};
 
 use crate::batch::{for_each_file, report_failures};
 
@@ -120,7 +120,10 @@ fn taggram_png(out: &Path, t: &FileTags, labels: &[&str]) -> Result<()> {
         seconds_per_frame: MUSICNN_WINDOW_SECS,
         axis: &FreqAxis::Labels(names),
         title: &format!("taggram: {}", t.file),
-        range_db: None,
+        range: Range::Fixed(0.0, 1.0),
+        unit: "tag probability 0-1",
+        // A 3-second window 24 px wide: a 3-minute file is 1440 px, not squeezed into 200.
+        frame_px: 24,
     }
     .save_png(out)?;
     eprintln!("taggram written to {}", out.display());

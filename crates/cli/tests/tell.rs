@@ -115,3 +115,31 @@ fn the_timeline_covers_the_file_and_max_windows_is_a_maximum() {
     let last = v["files"][0]["segments"].as_array().unwrap().last().unwrap()["end"].as_f64().unwrap();
     assert!((last - 10.0).abs() < 1e-3, "tag timeline ends at {last} s of 10");
 }
+
+/// The default ensemble runs its members side by side and decodes while musicnn works, on
+/// threads of its own: with a single rayon thread (as in a pinned container) and inside `genre
+/// scan`'s rayon loop, none of them may wait for a pool that has no thread left to give.
+#[test]
+fn one_rayon_thread_neither_deadlocks_predict_nor_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    for (g, name) in [(2, "a.wav"), (5, "b.wav")] {
+        write_wav_mono16(&dir.path().join(name), &genre_clip(g, 20.0, 22050, 3), 22050).unwrap();
+    }
+    let db = dir.path().join("lib.sqlite");
+    for args in [vec!["predict", s(dir.path()), "--json"], vec!["scan", s(dir.path()), "--db", s(&db), "-q"]] {
+        let mut child =
+            genre().args(&args).env("RAYON_NUM_THREADS", "1").stdout(std::process::Stdio::null()).spawn().unwrap();
+        let t = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if t.elapsed() > std::time::Duration::from_secs(120) {
+                child.kill().unwrap();
+                panic!("genre {} did not finish in 120 s with one rayon thread", args[0]);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert!(status.success(), "genre {}: {status}", args[0]);
+    }
+}

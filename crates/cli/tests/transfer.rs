@@ -108,7 +108,7 @@ fn default_model_answers_for_every_length() {
         assert!((total - 1.0).abs() < 1e-3);
         let last_end = segs.last().unwrap()["end"].as_f64().unwrap();
         println!("{name}: {} windows, last ends at {last_end:.1} s", segs.len());
-        assert!(segs.len() <= 64, "windows are capped by default");
+        assert!(segs.len() <= genre_pipeline::DEFAULT_MAX_WINDOWS, "windows are capped by default");
         // The timeline covers the whole file (windows spread over it, the last near its end).
         assert!(last_end >= secs - 6.0, "{name}: timeline ends at {last_end} of {secs} s");
     }

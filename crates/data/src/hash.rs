@@ -16,3 +16,20 @@ pub fn fnv1a64_more(mut h: u64, bytes: &[u8]) -> u64 {
     }
     h
 }
+
+/// Content hash of a file: FNV-1a 64 over its bytes in 1 MiB chunks, as 16 hex digits. Not
+/// cryptographic (it tells a touched file from a changed one, and a model's training track from
+/// another), and at ~1 GB/s far cheaper than decoding the file. Regular files only.
+pub fn file_hash(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut f = genre_fsio::open_regular(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut h = FNV_START;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(format!("{h:016x}"));
+        }
+        h = fnv1a64_more(h, &buf[..n]);
+    }
+}

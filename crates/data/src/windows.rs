@@ -57,7 +57,7 @@ pub fn stream_windows(
         let full = window_count(n, len, hop);
         full + usize::from(cover_end && n > len && (full - 1) * hop + len + min_tail <= n)
     });
-    let (stride, keep_last) = spread(max_windows, expected);
+    let (stride, keep_last, first) = spread(max_windows, expected);
     let feature_err = |e: genre_features::FeatureError| DataError::Feature { path: path.into(), msg: e.to_string() };
     // `buf` holds samples from `buf_start` on; window k starts at k * hop.
     let (mut buf, mut buf_start, mut next) = (Vec::<f32>::new(), 0usize, 0usize);
@@ -85,7 +85,7 @@ pub fn stream_windows(
         buf.extend_from_slice(&chunk);
         while next * hop + len <= total {
             let start = next * hop;
-            if next % stride == 0 {
+            if next >= first && (next - first) % stride == 0 {
                 // `buf` still holds the `ctx` samples before `start` (kept below).
                 pending.push((next, start, spec.window(&buf, start - buf_start)));
                 if pending.len() >= batch.max(1) {
@@ -125,19 +125,21 @@ pub fn stream_windows(
     Ok(StreamSummary { samples: total, windows: next, computed, peak })
 }
 
-/// (k, keep the last): every k-th window of `count` is computed, and the last one too when
-/// `keep_last`, so that at most `max` are (windows 0, k, 2k, ... then the last).
-fn spread(max: Option<usize>, count: Option<usize>) -> (usize, bool) {
+/// (k, keep the last, first): every k-th window of `count` from `first` is computed, and the
+/// last one too when `keep_last`, so that at most `max` are (windows 0, k, 2k, ... then the
+/// last). One window is the middle one: the part of a song most like the rest of it (a
+/// GTZAN-style 30 s excerpt, not the intro).
+fn spread(max: Option<usize>, count: Option<usize>) -> (usize, bool, usize) {
     match (max, count) {
         (Some(m), Some(n)) if m > 0 && n > m => {
             if m == 1 {
-                (usize::MAX, false)
+                (usize::MAX, false, (n - 1) / 2)
             } else {
                 // Multiples of k below n-1: at most m-1 of them when k >= (n-1)/(m-1).
-                ((n - 1).div_ceil(m - 1), true)
+                ((n - 1).div_ceil(m - 1), true, 0)
             }
         }
-        _ => (1, true),
+        _ => (1, true, 0),
     }
 }
 
@@ -154,8 +156,8 @@ mod tests {
 
     /// The windows `spread` picks out of `n`.
     fn picked(m: usize, n: usize) -> Vec<usize> {
-        let (k, last) = spread(Some(m), Some(n));
-        let mut w: Vec<usize> = (0..n).filter(|i| i % k == 0).collect();
+        let (k, last, first) = spread(Some(m), Some(n));
+        let mut w: Vec<usize> = (first..n).filter(|i| (i - first) % k == 0).collect();
         if last && w.last() != Some(&(n - 1)) {
             w.push(n - 1);
         }
@@ -168,6 +170,10 @@ mod tests {
             for m in 1..40 {
                 let w = picked(m, n);
                 assert!(w.len() <= m.max(1), "m {m}, n {n}: {} windows", w.len());
+                if m == 1 && n > 1 {
+                    assert_eq!(w, [(n - 1) / 2], "one window of {n}: the middle one");
+                    continue;
+                }
                 assert_eq!(w[0], 0);
                 if m >= 2 || n == 1 {
                     assert_eq!(*w.last().unwrap(), n - 1, "m {m}, n {n}");

@@ -207,7 +207,20 @@ mod seeds {
     }
 
     pub fn manifest() -> Vec<Vec<u8>> {
-        vec![b"path,labels,group\na.wav,rock,x\nb.wav,jazz|rock,y\n".to_vec(), b"path,labels\na.wav,pop\n".to_vec()]
+        let mut v = vec![
+            b"path,labels,group\na.wav,rock,x\nb.wav,jazz|rock,y\n".to_vec(),
+            b"path,labels\na.wav,pop\n".to_vec(),
+        ];
+        // Long labels and lines around the stated caps (100 characters a label, 64 KiB a line),
+        // many labels on a row, many rows: the byte mutations alone grow an input by at most
+        // 64 bytes at a time and would never reach them.
+        let row = |label: String| format!("path,labels\na.wav,{label}\nb.wav,pop\n").into_bytes();
+        v.push(row("x".repeat(100)));
+        v.push(row("é".repeat(101)));
+        v.push(row((0..5000).map(|i| format!("t{i}")).collect::<Vec<_>>().join("|")));
+        v.push(row("y".repeat(70 << 10)));
+        v.push(format!("path,labels\n{}", "a.wav,rock\nb.wav,jazz\n".repeat(20_000)).into_bytes());
+        v
     }
 
     pub fn table() -> Vec<Vec<u8>> {

@@ -63,6 +63,8 @@ pub(crate) fn tiny_cnn() -> Predictor {
         split: "none".into(),
         training: serde_json::Value::Null,
         scores: serde_json::Value::Null,
+        temperature: 1.0,
+        trained_on: vec![],
     };
     let net = genre_model::Net::new(&arch, &genre_model::device::base());
     Predictor::single(Classifier::from_parts(card, net).expect("a valid card"))

@@ -6,13 +6,15 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use genre_data::Dataset;
+use genre_model::calibration::{apply_temperature, fit_temperature, reliability, Reliability};
 use genre_model::card::Normalization;
 use genre_model::data::DataSource;
 use genre_model::metrics::{best_thresholds, mean_rows, single_label, tag_scores, Scores, TagScores};
 use genre_model::train::predict;
 use genre_model::Net;
 use genre_report::chart::confusion_png;
-use serde::Serialize;
+use genre_report::reliability::{reliability_png, BinPoint, Curve};
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -36,6 +38,20 @@ pub struct Report {
     /// Multi-label: where the thresholds come from ("tuned on these tracks", "the model's").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thresholds_from: Option<String>,
+    /// Single-label: calibration of the track probabilities (scores above are after it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<CalibrationReport>,
+}
+
+/// Temperature scaling of a report's track probabilities, and their reliability before and
+/// after it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CalibrationReport {
+    pub temperature: f32,
+    /// "fitted on these tracks" (optimistic: the same tracks judge it) or "the model's".
+    pub from: String,
+    pub before: Reliability,
+    pub after: Reliability,
 }
 
 impl Report {
@@ -64,6 +80,12 @@ impl Report {
             if *k > 1 {
                 s += &format!(", track top-{k} {v:.3}");
             }
+        }
+        if let Some(c) = &self.calibration {
+            s += &format!(
+                ", calibration error (ECE) {:.3} -> {:.3} at temperature {:.2} ({})",
+                c.before.ece, c.after.ece, c.temperature, c.from
+            );
         }
         s
     }
@@ -119,6 +141,14 @@ fn single_markdown(r: &Report, seg: &Scores, tr: &Scores, classes: &[String]) ->
     for (name, s) in [("segment", seg), ("track", tr)] {
         m += &format!("| {name} | {} | {:.3} | {:.3} | {} / {} |\n", s.n, s.accuracy, s.macro_f1, r.split, r.part);
     }
+    if let Some(c) = &r.calibration {
+        m +=
+            &format!(
+            "\nCalibration (track level, {} / {}): temperature {:.2} ({}); expected calibration error {:.3} before, \
+             {:.3} after; mean top probability {:.3} vs accuracy {:.3}.\n",
+            r.split, r.part, c.temperature, c.from, c.before.ece, c.after.ece, c.after.mean_confidence, c.after.accuracy
+        );
+    }
     m += &format!(
         "\n## Per genre (track level, {} / {})\n\n| genre | precision | recall | F1 | support |\n|---|---:|---:|---:|---:|\n",
         r.split, r.part
@@ -139,13 +169,15 @@ fn single_markdown(r: &Report, seg: &Scores, tr: &Scores, classes: &[String]) ->
     m
 }
 
-/// The thresholds a multi-label report decides with.
+/// Where a report's decisions come from: the tag thresholds of a multi-label model and the
+/// temperature of a single-label one.
 pub enum Thresholds<'a> {
-    /// Tuned for the best F1 of each tag on the scored tracks themselves (the validation side
-    /// of a training run; they become the model's).
+    /// Tuned on the scored tracks themselves (the validation side of a training run; they
+    /// become the model's): each tag's threshold for its best F1, the temperature for the
+    /// lowest negative log-likelihood of the tracks' genres.
     TuneHere,
     /// The model's own (an evaluation of a trained model).
-    Model(&'a [f32]),
+    Model(&'a [f32], f32),
 }
 
 /// Score `net` on every window of `src` and on its tracks (mean of window probabilities).
@@ -175,26 +207,44 @@ pub fn score_report(
         tracks: None,
         tags: None,
         thresholds_from: None,
+        calibration: None,
     };
     if multi {
         let (th, from) = match thresholds {
             Thresholds::TuneHere => {
                 (best_thresholds(&track_probs, &track_labels, ds.classes.len()), "tuned on these tracks")
             }
-            Thresholds::Model(t) => (t.to_vec(), "the model's"),
+            Thresholds::Model(t, _) => (t.to_vec(), "the model's"),
         };
         r.tags = Some(tag_scores(&track_probs, &track_labels, &ds.classes, &th));
         r.thresholds_from = Some(from.into());
     } else {
+        let truth: Vec<usize> = track_labels.iter().map(|l| l[0]).collect();
+        let (t, from) = match thresholds {
+            Thresholds::TuneHere => (fit_temperature(&track_probs, &truth), "fitted on these tracks"),
+            Thresholds::Model(_, t) => (t, "the model's"),
+        };
+        let calibrated = |mut rows: Vec<Vec<f32>>| {
+            rows.iter_mut().for_each(|p| apply_temperature(p, t));
+            rows
+        };
+        let before = reliability(&track_probs, &truth);
+        let (probs, track_probs) = (calibrated(probs), calibrated(track_probs));
+        let after = reliability(&track_probs, &truth);
+        r.calibration = Some(CalibrationReport { temperature: t, from: from.into(), before, after });
         let seg_truth: Vec<usize> = (0..src.len()).map(|i| src.labels(i)[0]).collect();
         r.segments = Some(single_label(&probs, &seg_truth, &ds.classes));
-        let truth: Vec<usize> = track_labels.iter().map(|l| l[0]).collect();
         r.tracks = Some(single_label(&track_probs, &truth, &ds.classes));
     }
     Ok(r)
 }
 
 impl Report {
+    /// The temperature a single-label report's probabilities were calibrated with.
+    pub fn temperature(&self) -> Option<f32> {
+        self.calibration.as_ref().map(|c| c.temperature)
+    }
+
     /// The decision thresholds of a multi-label report (one per tag).
     pub fn thresholds(&self) -> Option<Vec<f32>> {
         self.tags.as_ref().map(|t| t.per_tag.iter().map(|s| s.threshold).collect())
@@ -207,6 +257,26 @@ pub fn write_reports(dir: &Path, part: &str, r: &Report, classes: &[String]) -> 
     std::fs::write(&json, serde_json::to_string_pretty(r)?).with_context(|| json.display().to_string())?;
     let md = dir.join(format!("eval_{part}.md"));
     std::fs::write(&md, r.markdown(classes)).with_context(|| md.display().to_string())?;
+    Ok(())
+}
+
+/// `reliability_<part>.png` in `dir` (single-label reports): how often the top genre is right
+/// against how sure the model said it was, before and after calibration.
+pub fn write_reliability(dir: &Path, part: &str, r: &Report) -> Result<()> {
+    let Some(c) = &r.calibration else { return Ok(()) };
+    let title =
+        format!("{} / {}: {} tracks, temperature {:.2} ({})", r.split, r.part, r.n_tracks, c.temperature, c.from);
+    let curve = |name, r: &Reliability| Curve {
+        name,
+        ece: r.ece,
+        bins: r
+            .bins
+            .iter()
+            .map(|b| BinPoint { confidence: b.confidence, accuracy: b.accuracy, count: b.count })
+            .collect(),
+    };
+    let curves = [curve("before calibration", &c.before), curve("after", &c.after)];
+    reliability_png(&dir.join(format!("reliability_{part}.png")), &title, &curves)?;
     Ok(())
 }
 

@@ -101,6 +101,11 @@ pub struct TrainRequest {
     /// Keep the learning rate constant instead of the cosine schedule.
     #[cfg_attr(feature = "clap", arg(long))]
     pub no_cosine: bool,
+    /// After the epoch is chosen on valid (scores and calibration are fixed there), train again
+    /// from scratch on train + valid for that many epochs and keep those weights: more data for
+    /// the shipped model; the card's scores stay the choice stage's (and say so).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub refit: bool,
     /// Early stopping patience in epochs (0 = off).
     #[cfg_attr(feature = "clap", arg(long, default_value_t = d().patience))]
     pub patience: usize,
@@ -151,6 +156,7 @@ impl Default for TrainRequest {
             lr: 1e-3,
             weight_decay: 1e-4,
             no_cosine: false,
+            refit: false,
             patience: 8,
             seed: 42,
             no_class_weights: false,
@@ -206,6 +212,7 @@ impl TrainRequest {
             gain: self.gain,
             spec_masks: self.spec_masks,
             mixup: self.mixup,
+            stop_after: None,
         }
     }
 

@@ -14,7 +14,7 @@ use genre_report::chart::line_chart;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::report::{score_report, write_confusion, write_reports, Report, Thresholds};
+use crate::report::{score_report, write_confusion, write_reliability, write_reports, Report, Thresholds};
 use crate::sources::{make_split, source_for, usable_tracks, Skipped};
 use crate::{EvalRequest, OnProgress, Progress, TrainRequest};
 
@@ -100,6 +100,7 @@ pub fn train(req: &TrainRequest, on: &OnProgress) -> Result<TrainedRun> {
     // no longer be the ones the model was chosen on).
     let mut scores = json!({ "split": split.kind, "best_epoch": outcome.best_epoch, "split_checksum": split_checksum });
     let mut thresholds = vec![0.5; ds.classes.len()];
+    let mut temperature = 1.0;
     let mut reports = Vec::new();
     for (name, ids) in [("valid", &split.valid), ("test", &split.test)] {
         if ids.is_empty() {
@@ -115,15 +116,28 @@ pub fn train(req: &TrainRequest, on: &OnProgress) -> Result<TrainedRun> {
             test_src.as_ref()
         };
         // Tags are decided with thresholds tuned on the valid side; the test side uses those.
-        let th = if name == "valid" { Thresholds::TuneHere } else { Thresholds::Model(&thresholds) };
+        let th = if name == "valid" { Thresholds::TuneHere } else { Thresholds::Model(&thresholds, temperature) };
         let report = score_report(&outcome.best, src, &norm, &ds, opts.multi_label, th, split.kind.to_string(), name)?;
         write_reports(&req.out, name, &report, &ds.classes)?;
         if let (true, Some(t)) = (name == "valid", report.thresholds()) {
             thresholds = t;
         }
+        if let (true, Some(t)) = (name == "valid", report.temperature()) {
+            temperature = t;
+        }
         on(Progress::Note(report.summary()));
         scores[name] = serde_json::to_value(&report).expect("report serialises");
         reports.push(report);
+    }
+    let mut trained_on = split.train.clone();
+    if req.refit {
+        refit(req, &arch, &opts, outcome.best_epoch, &ds, &spec, &split, &norm, on)?;
+        trained_on.extend(&split.valid);
+        scores["refit"] = json!({
+            "tracks": trained_on.len(),
+            "epochs": outcome.best_epoch,
+            "note": "weights refitted on train + valid for the chosen epoch count; the scores and the temperature above are the choice stage's (trained on train only)"
+        });
     }
     let card = ModelCard {
         format: CARD_FORMAT.into(),
@@ -137,12 +151,17 @@ pub fn train(req: &TrainRequest, on: &OnProgress) -> Result<TrainedRun> {
         split: split.kind.to_string(),
         training: serde_json::to_value(&opts).expect("options serialise"),
         scores,
+        temperature,
+        trained_on: track_hashes(&ds, &trained_on),
     };
     card.save(&req.out.join("model.json"))?;
     // Pictures last: the model and its reports are safe on disk whatever a picture does.
     for r in &reports {
         if let Err(e) = write_confusion(&req.out, &r.part, r, &ds.classes) {
             on(Progress::Note(format!("warning: confusion picture of {} not drawn: {e:#}", r.part)));
+        }
+        if let Err(e) = write_reliability(&req.out, &r.part, r) {
+            on(Progress::Note(format!("warning: reliability picture of {} not drawn: {e:#}", r.part)));
         }
     }
     Ok(TrainedRun {
@@ -153,6 +172,43 @@ pub fn train(req: &TrainRequest, on: &OnProgress) -> Result<TrainedRun> {
         reports,
         skipped,
     })
+}
+
+/// `--refit`: the same network trained from scratch on train + valid for `epochs` epochs of the
+/// original schedule, its weights replacing the chosen epoch's in `req.out` (the choice stage's
+/// checkpoints stay in `req.out/checkpoint`; the refit's go to `req.out/refit`, so a killed
+/// refit resumes too). The normalisation stays the training side's, as the card says.
+#[allow(clippy::too_many_arguments)]
+fn refit(
+    req: &TrainRequest,
+    arch: &ArchConfig,
+    opts: &genre_model::train::TrainOptions,
+    epochs: usize,
+    ds: &Dataset,
+    spec: &genre_data::FeatureSpec,
+    split: &Split,
+    norm: &Normalization,
+    on: &OnProgress,
+) -> Result<()> {
+    let both: Vec<usize> = split.train.iter().chain(&split.valid).copied().collect();
+    on(Progress::Note(format!("refit: {} tracks (train + valid), {epochs} epochs", both.len())));
+    let (all_src, _) = source_for(ds, spec, &both, &req.cache, "train + valid", on)?;
+    let (valid_src, _) = source_for(ds, spec, &split.valid, &req.cache, "valid", on)?;
+    let dir = req.out.join("refit");
+    std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
+    let opts = genre_model::train::TrainOptions { stop_after: Some(epochs), ..opts.clone() };
+    let init = finetune_init(req, arch, &ds.classes)?;
+    genre_model::train::train(arch, &opts, all_src.as_ref(), valid_src.as_ref(), norm, &dir, init, &mut |ev| {
+        on(Progress::Train(ev))
+    })?;
+    let weights = dir.join("model.safetensors");
+    std::fs::copy(&weights, req.out.join("model.safetensors")).with_context(|| weights.display().to_string())?;
+    Ok(())
+}
+
+/// Content hashes of the tracks' files (feature-table rows have none).
+fn track_hashes(ds: &Dataset, ids: &[usize]) -> Vec<String> {
+    ids.iter().filter_map(|&i| genre_data::hash::file_hash(&ds.tracks[i].path).ok()).collect()
 }
 
 /// Standardisation of the inputs, fitted on the training windows.
@@ -275,7 +331,7 @@ pub fn evaluate(req: &EvalRequest, on: &OnProgress) -> Result<Evaluation> {
     };
     let (ids, split_name) = eval_tracks(req, &ds, &run_dir, &card)?;
     let (src, skipped) = source_for(&ds, &spec, &ids, &req.cache, &req.part, on)?;
-    let th = Thresholds::Model(&card.thresholds);
+    let th = Thresholds::Model(&card.thresholds, card.temperature);
     let report =
         score_report(&net, src.as_ref(), &card.normalization, &ds, card.multi_label, th, split_name, &req.part)?;
     let out = req.out.clone().unwrap_or(run_dir);

@@ -45,6 +45,18 @@ pub struct ModelCard {
     pub training: serde_json::Value,
     /// Scores at the chosen epoch (JSON: split type beside every number).
     pub scores: serde_json::Value,
+    /// Temperature of the file probabilities, fitted on the valid side ([`crate::calibration`];
+    /// 1 = uncalibrated, as cards written before calibration existed).
+    #[serde(default = "unit")]
+    pub temperature: f32,
+    /// Content hashes (FNV-1a 64 of the file's bytes, hex) of the tracks the weights were
+    /// trained on, so that a quiz or an evaluation can leave out what the model has heard.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trained_on: Vec<String>,
+}
+
+fn unit() -> f32 {
+    1.0
 }
 
 pub const CARD_FORMAT: &str = "genre-model-card/1";
@@ -77,6 +89,12 @@ impl ModelCard {
         }
         if let Some(v) = n.std.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
             return bad("normalization.std", format!("{v} (must be a positive number)"));
+        }
+        if !(self.temperature.is_finite() && (0.01..=100.0).contains(&self.temperature)) {
+            return bad("temperature", format!("{} (must be between 0.01 and 100)", self.temperature));
+        }
+        if self.trained_on.len() > 10_000_000 {
+            return bad("trained_on", format!("{} hashes", self.trained_on.len()));
         }
         if self.multi_label && self.thresholds.len() != a.n_classes {
             return bad("thresholds", format!("{} for {} tags", self.thresholds.len(), a.n_classes));

@@ -9,9 +9,11 @@
 //! - [`train`]: the training loop (Adam/AdamW, cosine schedule, early stopping, best checkpoint,
 //!   class weights, augmentation, resumable checkpoints).
 //! - [`metrics`]: segment/track accuracy, per-class P/R/F1, confusion, top-k, ROC/PR-AUC.
+//! - [`calibration`]: temperature scaling and the expected calibration error.
 //! - [`card`]: the model card saved beside the weights (labels, features, normalisation, scores).
 
 pub mod arch;
+pub mod calibration;
 pub mod card;
 pub mod data;
 pub mod device;

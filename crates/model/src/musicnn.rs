@@ -466,9 +466,26 @@ impl Musicnn {
         Activations { frontend, midend, pooled, penultimate, logits }
     }
 
+    /// The taggram `[B, 50]` (tag probabilities) of penultimate activations `[B, 200]`: the
+    /// tags of a window whose embedding is already computed, for one small product.
+    pub fn taggram_of(&self, penultimate: Tensor<2>) -> Tensor<2> {
+        burn::tensor::activation::sigmoid(self.tags.forward(penultimate))
+    }
+
     /// One layer's output `[B, dim]` for a batch of log-mel windows `[B, 96, T]`.
     pub fn embed(&self, x: Tensor<3>, layer: Layer) -> Tensor<2> {
-        let pooled = Backend::pool(self.backend.midend(self.frontend.forward(x)));
+        self.embed_frontend(self.frontend.forward(x), layer)
+    }
+
+    /// [`Musicnn::embed`] through burn's own front-end layers: slower, but differentiable down
+    /// to the input (input attributions need the gradient of a log-mel window).
+    pub fn embed_differentiable(&self, x: Tensor<3>, layer: Layer) -> Tensor<2> {
+        self.embed_frontend(self.frontend.forward_layers(x), layer)
+    }
+
+    /// One layer's output from the front end's maps `[B, 561, T]`.
+    fn embed_frontend(&self, frontend: Tensor<3>, layer: Layer) -> Tensor<2> {
+        let pooled = Backend::pool(self.backend.midend(frontend));
         if layer == Layer::Pooled {
             return pooled;
         }

@@ -42,6 +42,10 @@ pub struct TrainOptions {
     pub gain: f32,
     pub spec_masks: bool,
     pub mixup: f32,
+    /// Train exactly this many epochs (of the `epochs`-long schedule) and keep the last one,
+    /// whatever validation says: a refit on more data for an epoch count chosen before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_after: Option<usize>,
 }
 
 impl Default for TrainOptions {
@@ -60,6 +64,7 @@ impl Default for TrainOptions {
             gain: 0.0,
             spec_masks: false,
             mixup: 0.0,
+            stop_after: None,
         }
     }
 }
@@ -440,8 +445,9 @@ pub fn train(
     let [rows, cols] = train.shape();
     let batches = train.len().div_ceil(opts.batch_size);
     let mut since_best = state.history.len().saturating_sub(state.best_epoch);
-    for epoch in state.epochs_done + 1..=opts.epochs {
-        if opts.patience > 0 && since_best >= opts.patience {
+    let last_epoch = opts.stop_after.map_or(opts.epochs, |n| n.min(opts.epochs));
+    for epoch in state.epochs_done + 1..=last_epoch {
+        if opts.stop_after.is_none() && opts.patience > 0 && since_best >= opts.patience {
             break;
         }
         let t0 = Instant::now();
@@ -501,7 +507,7 @@ pub fn train(
         };
         // Best = highest track score (accuracy, or micro-F1 for tags), ties broken by lower
         // validation loss.
-        let score = vtrack - 1e-6 * vloss;
+        let score = if opts.stop_after.is_some() { epoch as f64 } else { vtrack - 1e-6 * vloss };
         if score > state.best_score {
             state.best_score = score;
             state.best_epoch = epoch;

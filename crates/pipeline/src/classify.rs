@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use genre_data::FeatureSpec;
+use genre_model::calibration::apply_temperature;
 use genre_model::metrics::mean_rows;
 use genre_model::train::probabilities;
 use genre_model::{device, ModelCard, Net};
@@ -132,12 +133,37 @@ impl Classifier {
         Ok(out)
     }
 
-    /// Classify a file: at most about `max_windows` windows, evenly spread, when given.
+    /// Classify a file: at most about `max_windows` windows, evenly spread, when given; the
+    /// probabilities calibrated by the card's temperature.
     pub fn predict_file(&self, path: &Path, max_windows: Option<usize>) -> Result<FilePrediction> {
+        let mut p = self.predict_raw(path, max_windows)?;
+        p.calibrate(self.temperature());
+        Ok(p)
+    }
+
+    /// The temperature of single-label answers (tags are decided by thresholds instead).
+    pub fn temperature(&self) -> f32 {
+        if self.card.multi_label {
+            1.0
+        } else {
+            self.card.temperature
+        }
+    }
+
+    /// [`Classifier::predict_file`] before calibration (what an ensemble mixes).
+    pub fn predict_raw(&self, path: &Path, max_windows: Option<usize>) -> Result<FilePrediction> {
         let mut windows = featurize_file(path, &self.spec, self.embedder.as_ref(), max_windows)?;
         let window_probs = self.classify(std::mem::take(&mut windows.x))?;
         let rows: Vec<&[f32]> = window_probs.iter().map(Vec::as_slice).collect();
         let probs = mean_rows(&rows);
         Ok(FilePrediction { windows, window_probs, probs })
+    }
+}
+
+impl FilePrediction {
+    /// Temperature scaling of the file's and every window's probabilities.
+    pub fn calibrate(&mut self, t: f32) {
+        apply_temperature(&mut self.probs, t);
+        self.window_probs.iter_mut().for_each(|p| apply_temperature(p, t));
     }
 }

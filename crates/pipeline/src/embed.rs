@@ -58,12 +58,19 @@ pub fn musicnn_spec(variant: Variant, output: Output, hop_secs: f64) -> FeatureS
 
 pub struct MusicnnEmbedder {
     net: Musicnn,
+    variant: Variant,
     output: Output,
 }
 
 impl MusicnnEmbedder {
     pub fn new(variant: Variant, output: Output) -> Result<Self> {
-        Ok(Self { net: Musicnn::pretrained(variant, &device::base())?, output })
+        Ok(Self { net: Musicnn::pretrained(variant, &device::base())?, variant, output })
+    }
+
+    /// Whether [`MusicnnEmbedder::embed_windows_tagged`] gives tags too: the network's own tags
+    /// come for one small product when the embedding is its penultimate layer.
+    pub fn tags(&self) -> Option<Variant> {
+        (self.output == Output::Layer(Layer::Penultimate)).then_some(self.variant)
     }
 
     /// The embedder a spec asks for (`None` when it has no embedding); anything but a musicnn
@@ -90,20 +97,34 @@ impl MusicnnEmbedder {
 
     /// `n` log-mel windows `[n, 96, 187]` -> `[n, output shape]`, in batches of [`BATCH`].
     pub fn embed_windows(&self, x: &[f32], n: usize) -> Vec<f32> {
+        self.embed_windows_tagged(x, n).0
+    }
+
+    /// [`MusicnnEmbedder::embed_windows`], and the windows' taggrams `[n, 50]` when
+    /// [`MusicnnEmbedder::tags`] says they come along (empty otherwise).
+    pub fn embed_windows_tagged(&self, x: &[f32], n: usize) -> (Vec<f32>, Vec<f32>) {
         let d = device::base();
         let per = N_MELS * FRAMES;
         let mut out = Vec::with_capacity(n * self.output.shape()[0] * self.output.shape()[1]);
+        let mut tags = Vec::new();
         for (k, chunk) in x.chunks(BATCH * per).enumerate() {
             let b = chunk.len() / per;
             debug_assert!(k * BATCH + b <= n);
             let t = Tensor::<3>::from_data(TensorData::new(chunk.to_vec(), [b, N_MELS, FRAMES]), &d);
             let y = match self.output {
                 Output::Frontend => self.net.frontend.forward(t).into_data(),
-                Output::Layer(l) => self.net.embed(t, l).into_data(),
+                Output::Layer(l) => {
+                    let y = self.net.embed(t, l);
+                    if self.tags().is_some() {
+                        let g = self.net.taggram_of(y.clone()).into_data();
+                        tags.extend(g.try_to_vec::<f32>().expect("f32 tensor"));
+                    }
+                    y.into_data()
+                }
             };
             out.extend(y.try_to_vec::<f32>().expect("f32 tensor"));
         }
-        out
+        (out, tags)
     }
 }
 

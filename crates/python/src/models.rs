@@ -69,7 +69,7 @@ impl Model {
     /// The genre of `x` (a path, the bytes of an audio file, or a signal with `sr=`): a dict
     /// shaped like `genre predict --json`'s entry: `genre`, `top`, `probabilities`,
     /// `segments` (per-window timeline), `warning`.
-    #[pyo3(signature = (x, *, sr=None, top_k=3, segments=true, max_windows=Some(64)))]
+    #[pyo3(signature = (x, *, sr=None, top_k=3, segments=true, max_windows=Some(genre_pipeline::DEFAULT_MAX_WINDOWS)))]
     fn predict<'py>(
         &self,
         py: Python<'py>,

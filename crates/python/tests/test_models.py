@@ -18,6 +18,10 @@ def same_answer(a, b, atol=1e-6):
     for s, t in zip(a.get("segments", []), b.get("segments", [])):
         assert (s["start"], s["end"], s["genre"]) == (t["start"], t["end"], t["genre"])
         np.testing.assert_allclose(s["probabilities"], t["probabilities"], atol=atol)
+    # The default (on musicnn-MSD) judges "outside the genres" and names genre tags, alike.
+    assert a.get("outside") == b.get("outside") and a.get("outside") is not None
+    assert [t for t, _ in a["genre_tags"]] == [t for t, _ in b["genre_tags"]] and len(a["genre_tags"]) == 5
+    assert a.get("outside_tags", []) == b.get("outside_tags", [])
 
 
 @pytest.fixture(scope="module")

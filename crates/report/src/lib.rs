@@ -2,6 +2,9 @@
 
 pub mod canvas;
 pub mod chart;
+pub mod colorbar;
+pub mod colors;
 pub mod explain;
 pub mod npy;
+pub mod reliability;
 pub mod spectrogram;

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::canvas::{magma, Canvas, Color, BLACK, WHITE};
+use crate::colorbar::{self, ColorBar};
 
 /// What the rows of the picture are, for the vertical axis.
 #[derive(Debug, Clone)]
@@ -23,9 +24,19 @@ pub struct Plot {
     pub height: i64,
 }
 
+/// Which values the colours span.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Range {
+    /// From this many dB under the picture's maximum to the maximum.
+    BelowMax(f32),
+    /// The picture's own minimum to maximum.
+    Data,
+    /// Fixed ends (probabilities: 0..1), whatever the picture holds.
+    Fixed(f32, f32),
+}
+
 /// A `[rows, frames]` array to picture (row 0 at the bottom, as a spectrogram is read), with
-/// what its axes mean. Values are mapped linearly from `[max - range_db, max]` (or min..max
-/// when `range_db` is None).
+/// what its axes and its colours mean.
 pub struct Spectrogram<'a> {
     pub data: &'a [f32],
     pub rows: usize,
@@ -33,7 +44,12 @@ pub struct Spectrogram<'a> {
     pub seconds_per_frame: f64,
     pub axis: &'a FreqAxis,
     pub title: &'a str,
-    pub range_db: Option<f32>,
+    pub range: Range,
+    /// What the values are, written beside the colour bar ("dB", "tag probability 0-1").
+    pub unit: &'a str,
+    /// Pixels a frame gets before the plot's width is held to 200..1600: 1 for STFT frames,
+    /// more for a taggram's 3-second windows (its width grows with the file).
+    pub frame_px: usize,
 }
 
 impl Spectrogram<'_> {
@@ -42,58 +58,82 @@ impl Spectrogram<'_> {
         self.draw(magma, 0, 0).0.save(path)
     }
 
-    /// The picture on a canvas with `extra_bottom` free pixels under the time axis, at least
-    /// `min_width` wide and wide enough for the title (a short clip's plot is narrower than
-    /// its title), and where its plot area is.
+    /// The picture on a canvas with its colour bar under the time axis and `extra_bottom` free
+    /// pixels under that, at least `min_width` wide and wide enough for the title (a short
+    /// clip's plot is narrower than its title) and the colour bar; and where its plot area is.
     pub fn draw(&self, colors: fn(f32) -> Color, extra_bottom: i64, min_width: i64) -> (Canvas, Plot) {
-        let Spectrogram { data, rows, frames, seconds_per_frame, axis, title, range_db } = *self;
+        let (rows, frames, axis) = (self.rows, self.frames, self.axis);
         // The left margin holds the frequency labels, or the widest row label (a tag name).
         let widest = match axis {
             FreqAxis::Labels(l) => l.iter().map(|s| Canvas::text_width(s, 1)).max().unwrap_or(0),
             FreqAxis::Hz(_) => 0,
         };
-        let (left, right, top, bottom) = (80i64.max(widest + 14), 20i64, 30i64, 50i64 + extra_bottom);
-        let plot_w = frames.clamp(200, 1600) as i64;
+        let (left, right, top) = (80i64.max(widest + 14), 20i64, 30i64);
+        let bottom = 50 + colorbar::HEIGHT + extra_bottom;
+        let plot_w = (frames * self.frame_px.max(1)).clamp(200, 1600) as i64;
         // Labelled rows (tags, chroma) get room for their labels: 14 px each, up to the cap
         // (past it the labels are thinned below).
         let row_px = if matches!(axis, FreqAxis::Labels(_)) { 14 } else { 3 };
         let plot_h = (rows * row_px).clamp(120, 512) as i64;
+        let (lo, hi) = self.value_range();
+        let bar = ColorBar { colors: &colors, lo: lo as f64, hi: hi as f64, unit: self.unit, whole: false };
         // The title may widen a short clip's canvas to 600 px of text, no more: a longer one (a
         // name from outside, an upload's) is clipped to fit; it never sizes the picture.
+        let min_width = min_width.max(left + bar.width() + right);
         let title_room = (plot_w + right).max(min_width - left).max(600);
-        let title = &fit_text(title, 2, title_room - right);
+        let title = &fit_text(self.title, 2, title_room - right);
         let width = (left + plot_w + right).max(left + Canvas::text_width(title, 2) + 2 * right).max(min_width);
         let mut c = Canvas::new(width as u32, (top + plot_h + bottom) as u32, WHITE);
-        let finite = data.iter().copied().filter(|v| v.is_finite());
-        let hi = finite.clone().fold(f32::NEG_INFINITY, f32::max);
-        let lo = match range_db {
-            Some(r) => hi - r,
-            None => finite.fold(f32::INFINITY, f32::min),
-        };
+        let plot = Plot { left, top, width: plot_w, height: plot_h };
         let span = (hi - lo).max(1e-12);
         for px in 0..plot_w {
             let t = ((px as f64 + 0.5) * frames as f64 / plot_w as f64) as usize;
             for py in 0..plot_h {
                 let r = ((plot_h - 1 - py) as f64 * rows as f64 / plot_h as f64) as usize;
-                let v = data[r.min(rows - 1) * frames + t.min(frames - 1)];
+                let v = self.data[r.min(rows - 1) * frames + t.min(frames - 1)];
                 c.put(left + px, top + py, colors((v - lo) / span));
             }
         }
         c.text(left, 8, title, BLACK, 2);
-        // Time axis: ~8 ticks at round seconds.
-        let total = frames as f64 * seconds_per_frame;
+        self.time_axis(&mut c, plot);
+        self.freq_axis(&mut c, plot);
+        bar.draw(&mut c, left, top + plot_h + 50);
+        (c, plot)
+    }
+
+    /// The values the colours span: finite values only (a -inf dB of silence must not
+    /// stretch the scale).
+    fn value_range(&self) -> (f32, f32) {
+        let finite = self.data.iter().copied().filter(|v| v.is_finite());
+        let (lo, hi) = finite.fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+        let (lo, hi) = if lo <= hi { (lo, hi) } else { (0.0, 0.0) };
+        match self.range {
+            Range::BelowMax(db) => (hi - db, hi),
+            Range::Data => (lo, hi),
+            Range::Fixed(a, b) => (a, b),
+        }
+    }
+
+    /// ~8 ticks at round seconds under the plot, and its title.
+    fn time_axis(&self, c: &mut Canvas, p: Plot) {
+        let total = self.frames as f64 * self.seconds_per_frame;
         let step = nice_step(total / 8.0);
+        let y = p.top + p.height;
         let mut s = 0.0;
         while s <= total + 1e-9 {
-            let x = left + (s / total * plot_w as f64) as i64;
-            c.line((x, top + plot_h), (x, top + plot_h + 5), BLACK, 1);
+            let x = p.left + (s / total * p.width as f64) as i64;
+            c.line((x, y), (x, y + 5), BLACK, 1);
             let label = format_secs(s, step);
-            c.text(x - Canvas::text_width(&label, 1) / 2, top + plot_h + 9, &label, BLACK, 1);
+            c.text(x - Canvas::text_width(&label, 1) / 2, y + 9, &label, BLACK, 1);
             s += step;
         }
-        c.text(left + plot_w / 2 - 40, top + plot_h + 30, "time (s)", BLACK, 1);
-        // Frequency axis.
-        let ticks: Vec<(usize, String)> = match axis {
+        c.text(p.left + p.width / 2 - 40, y + 30, "time (s)", BLACK, 1);
+    }
+
+    /// Frequencies (or row labels) left of the plot.
+    fn freq_axis(&self, c: &mut Canvas, p: Plot) {
+        let rows = self.rows;
+        let ticks: Vec<(usize, String)> = match self.axis {
             FreqAxis::Hz(hz) => {
                 let n = 6.min(rows);
                 (0..n).map(|k| k * (rows - 1) / (n - 1).max(1)).map(|r| (r, format_hz(hz[r]))).collect()
@@ -104,13 +144,13 @@ impl Spectrogram<'_> {
             }
         };
         for (r, label) in ticks {
-            let y = top + plot_h - ((r as f64 + 0.5) * plot_h as f64 / rows as f64) as i64;
-            c.line((left - 5, y), (left, y), BLACK, 1);
-            c.text(left - 8 - Canvas::text_width(&label, 1), y - 4, &label, BLACK, 1);
+            let y = p.top + p.height - ((r as f64 + 0.5) * p.height as f64 / rows as f64) as i64;
+            c.line((p.left - 5, y), (p.left, y), BLACK, 1);
+            c.text(p.left - 8 - Canvas::text_width(&label, 1), y - 4, &label, BLACK, 1);
         }
-        let ytitle = if matches!(axis, FreqAxis::Hz(_)) { "frequency (Hz)" } else { "" };
-        c.text_vertical(4, top + plot_h / 2 + 56, ytitle, BLACK, 1);
-        (c, Plot { left, top, width: plot_w, height: plot_h })
+        if matches!(self.axis, FreqAxis::Hz(_)) {
+            c.text_vertical(4, p.top + p.height / 2 + 56, "frequency (Hz)", BLACK, 1);
+        }
     }
 }
 
@@ -121,6 +161,19 @@ pub fn nice_step(raw: f64) -> f64 {
     }
     let p = 10f64.powf(raw.log10().floor());
     [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * p).find(|&s| s >= raw).unwrap_or(10.0 * p)
+}
+
+/// A tick's value with as many decimals as its step needs ("-40", "0.5", "0.25").
+pub fn tick_label(v: f64, step: f64) -> String {
+    // -0.0 would print as "-0".
+    let v = if v.abs() < step * 1e-6 { 0.0 } else { v };
+    if step >= 1.0 {
+        format!("{v:.0}")
+    } else if step >= 0.1 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 fn format_secs(s: f64, step: f64) -> String {
@@ -153,4 +206,63 @@ fn fit_text(text: &str, scale: i64, max_px: i64) -> String {
         kept.push(ch);
     }
     kept + "..."
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::colorbar::find;
+
+    fn picture<'a>(data: &'a [f32], rows: usize, axis: &'a FreqAxis, range: Range, frame_px: usize) -> Spectrogram<'a> {
+        Spectrogram {
+            data,
+            rows,
+            frames: data.len() / rows,
+            seconds_per_frame: 3.0,
+            axis,
+            title: "t",
+            range,
+            unit: "tag probability 0-1",
+            frame_px,
+        }
+    }
+
+    #[test]
+    fn every_spectrogram_picture_has_its_colour_bar_under_the_plot() {
+        let data: Vec<f32> = (0..20 * 10).map(|i| i as f32 / 200.0).collect();
+        let axis = FreqAxis::Labels((0..20).map(|i| format!("tag {i}")).collect());
+        let (c, plot) = picture(&data, 20, &axis, Range::Fixed(0.0, 1.0), 24).draw(magma, 0, 0);
+        let (x, y) = find(&c.img, &magma).expect("no colour bar");
+        assert_eq!((x as i64, y as i64), (plot.left, plot.top + plot.height + 50));
+        assert!(
+            c.width() as i64
+                >= plot.left
+                    + ColorBar { colors: &magma, lo: 0.0, hi: 1.0, unit: "tag probability 0-1", whole: false }.width()
+        );
+    }
+
+    #[test]
+    fn a_taggram_grows_with_the_file_within_bounds() {
+        let axis = FreqAxis::Labels((0..20).map(|i| format!("tag {i}")).collect());
+        let width = |windows: usize| {
+            let data = vec![0.5f32; 20 * windows];
+            picture(&data, 20, &axis, Range::Fixed(0.0, 1.0), 24).draw(magma, 0, 0).1.width
+        };
+        assert_eq!(width(1), 200, "one window still makes a picture");
+        assert_eq!(width(10), 240);
+        assert_eq!(width(60), 1440, "a 3-minute file: 60 windows of 24 px");
+        assert_eq!(width(1000), 1600);
+        // Every tag row is 14 px: readable 11 px labels.
+        let data = vec![0.5f32; 20 * 10];
+        assert_eq!(picture(&data, 20, &axis, Range::Fixed(0.0, 1.0), 24).draw(magma, 0, 0).1.height, 280);
+    }
+
+    #[test]
+    fn ranges_span_what_they_say() {
+        let data = [-70.0f32, -10.0, f32::NEG_INFINITY, -40.0];
+        let axis = FreqAxis::Hz(vec![100.0, 200.0]);
+        assert_eq!(picture(&data, 2, &axis, Range::BelowMax(80.0), 1).value_range(), (-90.0, -10.0));
+        assert_eq!(picture(&data, 2, &axis, Range::Data, 1).value_range(), (-70.0, -10.0));
+        assert_eq!(picture(&data, 2, &axis, Range::Fixed(0.0, 1.0), 1).value_range(), (0.0, 1.0));
+    }
 }

@@ -8,7 +8,6 @@ pub mod shard;
 pub mod store;
 pub mod table;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -68,23 +67,14 @@ pub fn model_id(model: &Predictor) -> String {
         h = fnv1a64_more(h, serde_json::to_string(&c.card).unwrap_or_default().as_bytes());
         h = fnv1a64_more(h, &w.to_le_bytes());
     }
+    h = fnv1a64_more(h, &model.temperature.to_le_bytes());
+    h = fnv1a64_more(h, format!("{:?}", model.member_windows).as_bytes());
     format!("{h:016x}@genre-{}", env!("CARGO_PKG_VERSION"))
 }
 
-/// Content hash: FNV-1a 64 over the bytes in 1 MiB chunks. Not cryptographic (a library is not
-/// an adversary here; it only tells a touched file from a changed one), and at ~1 GB/s far
-/// cheaper than decoding the file.
+/// Content hash of a file (see [`genre_data::hash::file_hash`]).
 pub fn content_hash(path: &Path) -> Result<String> {
-    let mut f = genre_fsio::open_regular(path)?;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut h = FNV_START;
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            return Ok(format!("{h:016x}"));
-        }
-        h = fnv1a64_more(h, &buf[..n]);
-    }
+    Ok(genre_data::hash::file_hash(path)?)
 }
 
 fn is_manifest(path: &Path) -> bool {
@@ -148,6 +138,11 @@ fn up_to_date(store: &mut Store, path: &str, model: &str) -> Result<bool> {
     Ok(false)
 }
 
+/// Whether the model's answers carry musicnn-MSD tags (see `genre_pipeline::MusicnnEmbedder::tags`).
+fn brings_msd_tags(model: &Predictor) -> bool {
+    model.members[0].0.embedder.as_ref().and_then(|e| e.tags()) == Some(Variant::Msd)
+}
+
 struct Models<'a> {
     predictor: &'a Predictor,
     tagger: Option<Tagger>,
@@ -186,10 +181,21 @@ fn fill(m: &Models, t: &mut Track, opts: &ScanOptions) -> Result<()> {
     let probs: serde_json::Map<_, _> =
         classes.iter().zip(&pred.probs).map(|(c, p)| (c.clone(), serde_json::json!(p))).collect();
     t.probabilities = Some(serde_json::Value::Object(probs).to_string());
-    if let Some(tagger) = &m.tagger {
-        let tags = tagger.tag_file(p, t.path.clone(), opts.top_tags, false)?;
-        t.tags = Some(serde_json::to_string(&tags.top)?);
+    if opts.top_tags == 0 {
+        return Ok(());
     }
+    // A model on musicnn-MSD's penultimate layer (the default) brought the MSD tags of its
+    // windows along: no second pass of the network.
+    let top = match (&pred.windows.tags, &m.tagger) {
+        (tags, _) if !tags.is_empty() => {
+            let mean = genre_model::metrics::mean_rows(&tags.iter().map(Vec::as_slice).collect::<Vec<_>>());
+            let order = genre_model::metrics::top_k(&mean, opts.top_tags);
+            order.into_iter().map(|i| (Variant::Msd.labels()[i].to_string(), mean[i])).collect()
+        }
+        (_, Some(tagger)) => tagger.tag_file(p, t.path.clone(), opts.top_tags, false)?.top,
+        _ => Vec::new(),
+    };
+    t.tags = Some(serde_json::to_string(&top)?);
     Ok(())
 }
 
@@ -206,7 +212,7 @@ pub fn scan(opts: &ScanOptions, model: &Predictor, on_progress: &mut dyn FnMut(S
     let mut store = Store::open(&opts.db)?;
     let models = Models {
         predictor: model,
-        tagger: if opts.top_tags > 0 { Some(Tagger::new(Variant::Msd)?) } else { None },
+        tagger: if opts.top_tags > 0 && !brings_msd_tags(model) { Some(Tagger::new(Variant::Msd)?) } else { None },
         id: model_id(model),
     };
     let mut todo = Vec::new();

@@ -4,10 +4,6 @@
 const $ = (id) => document.getElementById(id);
 const RECORD_SECONDS = 15;
 const SCORE_KEY = "genre.quiz.score";
-// Distinct colours for genres (index = position in `classes`); extra classes get a hue spiral.
-const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
-const colourOf = (i) => PALETTE[i] || `hsl(${(i * 137.5) % 360} 65% 50%)`;
 const pct = (p) => `${Math.round(p * 100)}%`;
 const secs = (t) => t.toFixed(1);
 
@@ -86,10 +82,32 @@ async function classify(file, cls) {
     setStatus(cls ? `Showing the explanation for ${cls}.` : "Done.");
   } catch (e) {
     setStatus("");
+    // A new file that failed: the old file's result would read as this one's.
+    if (file !== state.file) clearResult();
     setError(e.message);
+    $("error").scrollIntoView({ block: "center" });
   } finally {
     setBusy(false);
   }
+}
+
+function clearResult() {
+  state.file = null;
+  state.result = null;
+  $("results").hidden = true;
+  const player = $("player");
+  player.pause();
+  player.removeAttribute("src");
+  player.load();
+  if (state.audioUrl) URL.revokeObjectURL(state.audioUrl);
+  state.audioUrl = null;
+}
+
+// One sound at a time: a player that starts pauses the others (the result's, the quiz's).
+function initPlayers() {
+  document.addEventListener("play", (e) => {
+    for (const a of document.querySelectorAll("audio")) if (a !== e.target && !a.paused) a.pause();
+  }, true); // "play" does not bubble: caught on the way down
 }
 
 function setAudio(file) {
@@ -99,6 +117,13 @@ function setAudio(file) {
 }
 
 // ------------------------------------------------------------------ results
+
+// A genre's colour: the server's, fixed by the genre's name (the same in its pictures and for
+// every model); grey until it is known.
+let modelColors = {};
+function colourOf(name, r) {
+  return (r && r.colors && r.colors[name]) || modelColors[name] || "#888888";
+}
 
 function render(r) {
   $("results").hidden = false;
@@ -110,12 +135,34 @@ function render(r) {
   strong.textContent = r.genre;
   verdict.append(strong, top ? ` (${pct(top[1])})` : "", ` - ${r.file || "audio"}, ${secs(r.duration)} s`);
 
+  renderOutside(r);
   renderBars(r);
   renderTimeline(r);
-  renderPicture(r);
-  renderCurve(r);
+  renderCam(r);
   renderExplainSelect(r);
   updateCursor();
+}
+
+// Music outside the model's genres: said plainly, with the closest tags of a broader tagger.
+// Answers without these fields show nothing extra.
+function renderOutside(r) {
+  const tags = Array.isArray(r.genre_tags)
+    ? r.genre_tags.filter((t) => Array.isArray(t) && typeof t[0] === "string")
+    : [];
+  const note = $("outside");
+  note.hidden = r.outside !== true;
+  // The server names the closest tags outside the model's genres; else the strongest tags.
+  const named = Array.isArray(r.outside_tags) ? r.outside_tags.filter((t) => typeof t === "string") : [];
+  const closest = (named.length ? named : tags.slice(0, 2).map((t) => t[0])).join(", ");
+  note.textContent = note.hidden ? "" : `Outside the model's genres${closest ? ` (closest tags: ${closest})` : ""}`;
+  const chips = $("genre-tags");
+  chips.textContent = "";
+  chips.hidden = tags.length === 0;
+  for (const [name, p] of tags) {
+    const li = document.createElement("li");
+    li.textContent = Number.isFinite(p) ? `${name} ${pct(p)}` : name;
+    chips.append(li);
+  }
 }
 
 function renderBars(r) {
@@ -125,7 +172,7 @@ function renderBars(r) {
     .sort((a, b) => b[1] - a[1]);
   order.forEach(([name, p], rank) => {
     const row = document.createElement("div");
-    row.className = "bar-row" + (rank === 0 ? " top" : "");
+    row.className = "bar-row" + (rank === 0 ? " best" : ""); // not "top": the header's class
     row.setAttribute("role", "listitem");
     const label = document.createElement("span");
     label.className = "bar-name";
@@ -136,6 +183,7 @@ function renderBars(r) {
     const fill = document.createElement("span");
     fill.className = "bar-fill";
     fill.style.width = `${Math.max(0, Math.min(1, p)) * 100}%`;
+    fill.style.background = colourOf(name, r);
     track.append(fill);
     const val = document.createElement("span");
     val.className = "bar-pct";
@@ -162,55 +210,222 @@ function renderTimeline(r) {
     block.setAttribute("aria-label", text);
     // flex-grow with a zero basis makes widths proportional to the window's duration.
     block.style.flex = `${Math.max(0.01, seg.end - seg.start)} 1 0`;
-    block.style.background = colourOf(gi);
+    block.style.background = colourOf(seg.genre, r);
     box.append(block);
-    used.add(gi);
+    used.add(seg.genre);
   }
-  for (const gi of [...used].sort((a, b) => a - b)) {
+  for (const name of r.classes.filter((c) => used.has(c))) {
     const li = document.createElement("li");
     const sw = document.createElement("span");
     sw.className = "swatch";
-    sw.style.background = colourOf(gi);
-    li.append(sw, r.classes[gi] || "?");
+    sw.style.background = colourOf(name, r);
+    li.append(sw, name);
     legend.append(li);
   }
 }
 
-function renderPicture(r) {
-  const img = $("cam-picture");
-  const pic = r.picture;
-  $("cam-box").hidden = !pic;
-  if (!pic) return;
-  const cls = (r.cam && r.cam.class) || r.genre;
-  img.alt = `Spectrogram of ${r.file || "the audio"} with the regions that mattered for "${cls}" highlighted`;
-  img.width = pic.width;
-  img.height = pic.height;
-  img.src = pic.png;
+function renderCam(r) {
+  const ok = !!(r.cam && Array.isArray(r.cam.grid) && r.cam.rows > 0 && r.cam.cols > 0);
+  $("cam-section").hidden = !ok;
+  if (!ok) return;
+  drawCam(r);
+  renderCurve(r);
 }
 
-// The CAM curve is drawn in a 1000x100 viewBox and aligned with the picture's plot area
-// by giving the SVG the same left/right margins (in % of the picture width).
+// ---------------------------------------------------------------- CAM canvas
+
+// The CAM is drawn here, not as a server picture scaled to the screen: its words stay 12-13
+// CSS px at any width (a 1400 px picture on a phone made them 3-6 px).
+function camLayout(width) {
+  const narrow = width < 600;
+  const font = narrow ? 12 : 13;
+  const L = { font, width, plotLeft: Math.round(font * 3.6), plotTop: font + 10, plotH: narrow ? 150 : 230 };
+  L.plotW = Math.max(40, width - L.plotLeft - 8);
+  L.ticksTop = L.plotTop + L.plotH + 6;              // second ticks, then "time (s)"
+  L.stripTop = L.ticksTop + 2 * (font + 4) + 6;
+  L.stripH = 16;
+  L.barTop = L.stripTop + L.stripH + 16;             // evidence colour bar
+  L.barW = Math.min(200, L.plotW);
+  L.barH = 10;
+  L.unitTop = L.barTop + L.barH + font + 10;
+  L.height = L.unitTop + font + 8;
+  return L;
+}
+
+const grey = (t) => 30 + 200 * Math.max(0, Math.min(1, t));
+// Transparent (cold) to red to yellow (hot), as the server's pictures.
+const heat = (t) => [255, 255 * Math.max(0, t - 0.35) / 0.65, 0];
+const opacity = (t) => 0.65 * Math.max(0, Math.min(1, t));
+// The colour evidence t gives a mid-grey spectrogram: what the colour bar shows.
+function evidenceColour(t) {
+  const g = grey(0.3), h = heat(t), a = opacity(t);
+  return `rgb(${h.map((c) => Math.round(g * (1 - a) + c * a)).join(",")})`;
+}
+
+// An offscreen canvas `cols` x `rows` (row 0 at the bottom) with each cell's RGBA.
+function cellImage(cols, rows, rgba) {
+  const off = document.createElement("canvas");
+  off.width = cols;
+  off.height = rows;
+  const octx = off.getContext("2d");
+  const img = octx.createImageData(cols, rows);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) img.data.set(rgba(r, c), ((rows - 1 - r) * cols + c) * 4);
+  }
+  octx.putImageData(img, 0, 0);
+  return off;
+}
+
+function spectrogramImage(spec) {
+  const bytes = atob(spec.levels);
+  return cellImage(spec.cols, spec.rows, (r, c) => {
+    const v = grey(bytes.charCodeAt(r * spec.cols + c) / 255);
+    return [v, v, v, 255];
+  });
+}
+
+function evidenceImage(cam) {
+  return cellImage(cam.cols, cam.rows, (r, c) => {
+    const v = cam.grid[r * cam.cols + c] || 0;
+    return v > 0.05 ? [...heat(v), 255 * opacity(v)] : [0, 0, 0, 0];
+  });
+}
+
+function drawCam(r) {
+  const canvas = $("cam-canvas");
+  const L = camLayout(Math.max(200, $("cam-box").clientWidth));
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(L.width * dpr);
+  canvas.height = Math.round(L.height * dpr);
+  canvas.style.width = `${L.width}px`;
+  canvas.style.height = `${L.height}px`;
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, L.width, L.height);
+  const fg = getComputedStyle(canvas).color;
+  ctx.font = `${L.font}px system-ui, sans-serif`;
+  ctx.fillStyle = fg;
+  ctx.strokeStyle = fg;
+  drawPlot(ctx, L, r);
+  drawFreqAxis(ctx, L, r.cam.spectrogram);
+  drawTimeAxis(ctx, L, r.duration);
+  drawStrip(ctx, L, r);
+  drawEvidenceBar(ctx, L);
+  canvas.layout = L; // read by the cursor, clicks, the curve and the browser test
+  canvas.setAttribute("aria-label",
+    `Spectrogram of ${r.file || "the audio"} with the evidence for "${r.cam.class}" over it, and the genre of each window`);
+}
+
+// Spectrogram in grey (when sent), evidence over it; both span their own seconds.
+function drawPlot(ctx, L, r) {
+  const dur = r.duration > 0 ? r.duration : 1;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(L.plotLeft, L.plotTop, L.plotW, L.plotH);
+  ctx.clip();
+  ctx.fillStyle = "rgb(30,30,30)";
+  ctx.fillRect(L.plotLeft, L.plotTop, L.plotW, L.plotH);
+  const spec = r.cam.spectrogram;
+  if (spec && spec.levels && spec.rows > 0 && spec.cols > 0) {
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(spectrogramImage(spec), L.plotLeft, L.plotTop, L.plotW * spec.seconds / dur, L.plotH);
+  }
+  const cam = r.cam;
+  const camSecs = cam.cols / (cam.cells_per_sec || 10);
+  ctx.imageSmoothingEnabled = false; // cells as computed, not blurred into each other
+  ctx.drawImage(evidenceImage(cam), L.plotLeft, L.plotTop, L.plotW * camSecs / dur, L.plotH);
+  ctx.restore();
+}
+
+function formatHz(hz) { return hz >= 1000 ? `${(hz / 1000).toFixed(1)}k` : `${Math.round(hz)}`; }
+
+function drawFreqAxis(ctx, L, spec) {
+  const hz = spec && Array.isArray(spec.band_hz) && spec.band_hz.length > 1 ? spec.band_hz : null;
+  const n = hz ? hz.length : 2;
+  const rows = hz ? [0, Math.round((n - 1) / 3), Math.round((2 * (n - 1)) / 3), n - 1] : [0, 1];
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  for (const row of rows) {
+    const y = L.plotTop + L.plotH - ((row + 0.5) / n) * L.plotH;
+    ctx.fillRect(L.plotLeft - 4, Math.round(y), 4, 1);
+    ctx.fillText(hz ? formatHz(hz[row]) : row ? "high" : "low", L.plotLeft - 6, y);
+  }
+  ctx.textAlign = "left";
+  ctx.textBaseline = "top";
+  ctx.fillText(hz ? "Hz" : "pitch", 2, 2);
+}
+
+function niceStep(raw) {
+  const p = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw);
+}
+
+function drawTimeAxis(ctx, L, duration) {
+  const dur = duration > 0 ? duration : 1;
+  // Labels about 6 font sizes apart at most.
+  const step = niceStep(dur / Math.max(2, Math.floor(L.plotW / (L.font * 6))));
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  for (let s = 0; s <= dur + 1e-9; s += step) {
+    const x = L.plotLeft + (s / dur) * L.plotW;
+    ctx.fillRect(Math.round(x), L.plotTop + L.plotH, 1, 4);
+    ctx.fillText(step >= 1 ? s.toFixed(0) : s.toFixed(1), Math.min(x, L.plotLeft + L.plotW - L.font), L.ticksTop);
+  }
+  ctx.fillText("time (s)", L.plotLeft + L.plotW / 2, L.ticksTop + L.font + 4);
+}
+
+// The genre of each window in the genre's colour: the timeline's colours, the server's.
+function drawStrip(ctx, L, r) {
+  const dur = r.duration > 0 ? r.duration : 1;
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  ctx.fillText("genre", L.plotLeft - 6, L.stripTop + L.stripH / 2);
+  const fg = ctx.fillStyle;
+  for (const seg of r.segments || []) {
+    const x0 = L.plotLeft + (Math.max(0, seg.start) / dur) * L.plotW;
+    const x1 = L.plotLeft + (Math.min(dur, seg.end) / dur) * L.plotW;
+    ctx.fillStyle = colourOf(seg.genre, r);
+    ctx.fillRect(x0, L.stripTop, Math.max(1, x1 - x0), L.stripH);
+  }
+  ctx.fillStyle = fg;
+}
+
+function drawEvidenceBar(ctx, L) {
+  const fg = ctx.fillStyle;
+  for (let i = 0; i < L.barW; i++) {
+    ctx.fillStyle = evidenceColour(i / (L.barW - 1));
+    ctx.fillRect(L.plotLeft + i, L.barTop, 1, L.barH);
+  }
+  ctx.fillStyle = fg;
+  ctx.strokeRect(L.plotLeft - 0.5, L.barTop - 0.5, L.barW + 1, L.barH + 1);
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  for (const t of [0, 0.5, 1]) ctx.fillText(String(t), L.plotLeft + t * L.barW, L.barTop + L.barH + 3);
+  ctx.textAlign = "left";
+  ctx.fillText("evidence, 0-1 (scaled to the file's maximum)", L.plotLeft, L.unitTop);
+}
+
+// The importance of each second, under the plot and as wide as it. An SVG element has no
+// `hidden` property (only HTML elements do): the attribute itself is set or removed.
 function renderCurve(r) {
   const svg = $("cam-curve");
-  const vals = r.cam && Array.isArray(r.cam.seconds) ? r.cam.seconds : null;
-  svg.hidden = !vals || vals.length === 0;
-  if (svg.hidden) return;
+  const vals = r.cam && Array.isArray(r.cam.seconds) ? r.cam.seconds : [];
+  svg.toggleAttribute("hidden", vals.length === 0);
+  if (vals.length === 0) return;
   const n = vals.length;
+  // Relative to the highest second: a second's mean evidence is often a fifth of the grid's
+  // maximum, and a curve along the floor shows no shape.
+  const top = Math.max(1e-6, ...vals.map((v) => (Number.isFinite(v) ? v : 0)));
   const pts = vals.map((v, i) => {
     const x = n === 1 ? 500 : (i / (n - 1)) * 1000;
-    const y = 95 - Math.max(0, Math.min(1, v)) * 90;
+    const y = 95 - Math.max(0, Math.min(1, v / top)) * 90;
     return `${x.toFixed(1)},${y.toFixed(1)}`;
   });
   $("cam-line").setAttribute("points", pts.join(" "));
   svg.setAttribute("aria-label", `Importance per second for ${r.cam.class}, ${n} seconds`);
-  const pic = r.picture;
-  if (pic && pic.width > 0) {
-    svg.style.marginLeft = `${(pic.plot_left / pic.width) * 100}%`;
-    svg.style.width = `${((pic.plot_right - pic.plot_left) / pic.width) * 100}%`;
-  } else {
-    svg.style.marginLeft = "0";
-    svg.style.width = "100%";
-  }
+  const L = $("cam-canvas").layout;
+  svg.style.marginLeft = `${L.plotLeft}px`;
+  svg.style.width = `${L.plotW}px`;
 }
 
 function renderExplainSelect(r) {
@@ -228,20 +443,16 @@ function renderExplainSelect(r) {
 
 // ------------------------------------------------------------ CAM cursor
 
-// Picture x (in picture pixels) for a time, following the server's linear mapping.
-function timeToPictureX(t, r) {
-  const p = r.picture;
-  const frac = r.duration > 0 ? Math.max(0, Math.min(1, t / r.duration)) : 0;
-  return p.plot_left + frac * (p.plot_right - p.plot_left);
-}
-
 function updateCursor() {
   const r = state.result;
-  if (!r || !r.picture) return;
-  const img = $("cam-picture");
+  const L = $("cam-canvas").layout;
+  if (!r || !L) return;
   const t = $("player").currentTime || 0;
-  const scale = img.clientWidth / (r.picture.width || 1);
-  $("cam-cursor").style.left = `${(timeToPictureX(t, r) * scale).toFixed(1)}px`;
+  const frac = r.duration > 0 ? Math.max(0, Math.min(1, t / r.duration)) : 0;
+  const cursor = $("cam-cursor");
+  cursor.style.left = `${(L.plotLeft + frac * L.plotW).toFixed(1)}px`;
+  cursor.style.top = `${L.plotTop}px`;
+  cursor.style.height = `${L.plotH}px`;
   const box = $("cam-box");
   box.setAttribute("aria-valuemax", secs(r.duration));
   box.setAttribute("aria-valuenow", secs(Math.min(t, r.duration)));
@@ -285,19 +496,21 @@ function initCamPlayer() {
   for (const ev of ["seeked", "timeupdate", "pause", "ended", "loadedmetadata"]) {
     player.addEventListener(ev, updateCursor);
   }
-  $("cam-picture").addEventListener("load", updateCursor);
-  window.addEventListener("resize", updateCursor);
+  // The canvas is drawn for its width: drawn again when the width changes (a phone turned).
+  let lastWidth = 0;
+  window.addEventListener("resize", () => {
+    const r = state.result, w = $("cam-box").clientWidth;
+    if (r && !$("cam-section").hidden && w !== lastWidth) renderCam(r);
+    lastWidth = w;
+    updateCursor();
+  });
 
   const box = $("cam-box");
   box.addEventListener("click", (e) => {
-    const r = state.result;
-    if (!r || !r.picture) return;
-    const rect = $("cam-picture").getBoundingClientRect();
-    if (rect.width === 0) return;
-    const px = ((e.clientX - rect.left) / rect.width) * r.picture.width; // picture pixels
-    const span = r.picture.plot_right - r.picture.plot_left;
-    if (span <= 0) return;
-    seekTo(((px - r.picture.plot_left) / span) * r.duration);
+    const r = state.result, L = $("cam-canvas").layout;
+    if (!r || !L) return;
+    const x = e.clientX - $("cam-canvas").getBoundingClientRect().left;
+    seekTo(((x - L.plotLeft) / L.plotW) * r.duration);
   });
   // Keyboard equivalent of clicking: arrows step 1 s (5 s with Shift), Home/End jump.
   box.tabIndex = 0;
@@ -430,11 +643,15 @@ async function loadModel() {
     const b = document.createElement("strong");
     b.textContent = m.name || "model";
     info.append(b, m.description ? ` - ${m.description}` : "");
+    modelColors = m.colors || {};
     const list = $("model-classes");
     list.textContent = "";
     for (const c of m.classes || []) {
       const li = document.createElement("li");
-      li.textContent = c;
+      const sw = document.createElement("span");
+      sw.className = "swatch";
+      sw.style.background = colourOf(c);
+      li.append(sw, c);
       list.append(li);
     }
   } catch (e) {
@@ -555,6 +772,7 @@ function init() {
     if (state.file) classify(state.file, $("explain-class").value);
   });
   initCamPlayer();
+  initPlayers();
   loadModel();
   initQuiz();
 

@@ -11,9 +11,12 @@ use axum::{Json, Router};
 use base64::Engine;
 use genre_audio::AudioError;
 use genre_data::DataError;
+use genre_features::core::DbRef;
+use genre_features::feature::{logmel, MelSpecParams};
 use genre_model::metrics::{argmax, top_k};
-use genre_pipeline::explain::explain_picture;
-use genre_pipeline::PipelineError;
+use genre_pipeline::explain::{explain_picture, CELLS_PER_SEC, MAX_PICTURE_SECS};
+use genre_pipeline::{Explanation, PipelineError};
+use genre_report::colors::{genre_color, hex};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -27,6 +30,10 @@ const MAX_WINDOWS: usize = 64;
 const SMALL_BODY: usize = 16 << 10;
 /// Characters of the file name kept in the picture's title.
 const TITLE_CHARS: usize = 40;
+/// Mel bands and columns (at most) of the spectrogram the page draws under the CAM: enough for
+/// a desktop-wide canvas, a few dozen kB.
+const SPEC_BANDS: usize = 64;
+const SPEC_COLS: usize = 600;
 
 pub fn routes(st: Arc<State>) -> Router {
     let mut r = Router::new()
@@ -86,7 +93,14 @@ async fn model(Shared(st): Shared<Arc<State>>) -> Json<Value> {
         "description": format!("{} genres; {}", card.classes.len(), card.data),
         "features": card.features,
         "scores": card.scores,
+        "colors": genre_colors(&card.classes),
     }))
+}
+
+/// Each genre's colour (`#rrggbb`), fixed by its name: the page colours a genre as the
+/// pictures do, whatever the model and the genre's place in its class list.
+fn genre_colors(classes: &[String]) -> Value {
+    classes.iter().map(|c| (c.clone(), Value::from(hex(genre_color(c))))).collect::<serde_json::Map<_, _>>().into()
 }
 
 #[derive(Deserialize)]
@@ -215,7 +229,7 @@ fn analyse(st: &State, up: &Upload, class: Option<usize>) -> Result<Value, ApiEr
     let (audio, name) = (&up.file, up.name.as_str());
     let classes = st.model.card().classes.clone();
     let e = st.model.explain_file(audio.path(), class, Some(MAX_WINDOWS));
-    let (probs, segments, cam, picture, duration) = match e {
+    let (probs, segments, cam, picture, duration, tags) = match e {
         Ok(e) => {
             let png =
                 tempfile::Builder::new().prefix("cam-").suffix(".png").tempfile_in(st.tmp.path()).map_err(internal)?;
@@ -229,19 +243,21 @@ fn analyse(st: &State, up: &Upload, class: Option<usize>) -> Result<Value, ApiEr
                 }))
             });
             let segments = segments_json(&classes, &e.times, &e.window_probs);
-            let cam = json!({ "class": classes[e.class], "seconds": e.per_second });
-            (e.probs, segments, cam, picture.unwrap_or(Value::Null), e.duration)
+            let cam = cam_json(&classes, &e, audio.path());
+            (e.probs, segments, cam, picture.unwrap_or(Value::Null), e.duration, e.tags)
         }
         // Models without a map to explain (feature MLPs, LSTMs) still answer.
         Err(PipelineError::Invalid(msg)) if msg.starts_with("explain:") => {
             let p = st.model.predict_file(audio.path(), Some(MAX_WINDOWS)).map_err(upload_error)?;
             let segments = segments_json(&classes, &p.windows.times, &p.window_probs);
-            (p.probs, segments, Value::Null, Value::Null, p.windows.duration)
+            (p.probs, segments, Value::Null, Value::Null, p.windows.duration, p.windows.tags)
         }
         Err(e) => return Err(upload_error(e)),
     };
     let order = top_k(&probs, 3);
-    Ok(json!({
+    // The same "outside the genres" verdict and genre tags as `genre predict` gives.
+    let verdict = genre_pipeline::answer::verdict(st.model.card(), &tags);
+    let mut answer = json!({
         "file": name,
         "duration": duration,
         "classes": classes,
@@ -251,7 +267,63 @@ fn analyse(st: &State, up: &Upload, class: Option<usize>) -> Result<Value, ApiEr
         "segments": segments,
         "cam": cam,
         "picture": picture,
-    }))
+        "colors": genre_colors(&classes),
+    });
+    if let Some(v) = verdict {
+        answer["outside"] = json!(v.outside);
+        answer["genre_tags"] = json!(v.genre_tags);
+        answer["outside_tags"] = json!(if v.outside { v.closest_outside } else { Vec::new() });
+    }
+    Ok(answer)
+}
+
+/// The explanation as the page draws it: evidence per second, and the grid, `rows` bands (row
+/// 0 = lowest) by `cols` cells (`cells_per_sec` a second), 0..1 to 3 decimals (a tenth of
+/// the bytes, nothing the eye sees), over the upload's spectrogram.
+fn cam_json(classes: &[String], e: &Explanation, audio: &std::path::Path) -> Value {
+    json!({
+        "class": classes[e.class],
+        "seconds": e.per_second,
+        "rows": e.rows,
+        "cols": e.cols,
+        "cells_per_sec": CELLS_PER_SEC,
+        "grid": e.grid.iter().map(|v| (v * 1000.0).round() / 1000.0).collect::<Vec<f32>>(),
+        "spectrogram": spectrogram_json(audio, e.duration),
+    })
+}
+
+/// The upload's log-mel for the page: `rows` bands (row 0 = lowest, centred on `band_hz`) by
+/// `cols` columns (frames averaged) spanning `seconds`; `levels` is base64 of one byte a cell,
+/// 0..255 for 80 dB under the loudest up to the loudest. Null past the length pictures are
+/// drawn for (the signal is held whole) or when the file cannot be read again.
+fn spectrogram_json(audio: &std::path::Path, duration: f64) -> Value {
+    if duration > MAX_PICTURE_SECS {
+        return Value::Null;
+    }
+    let Ok(y) = genre_audio::load(audio, genre_audio::LoadOptions::default()) else { return Value::Null };
+    let (hop, sr) = (512, y.sr);
+    let Ok(m) = logmel(&y.samples, &MelSpecParams::new(sr, 2048, hop, SPEC_BANDS), DbRef::Max, Some(80.0)) else {
+        return Value::Null;
+    };
+    let [rows, frames] = m.shape();
+    let cols = frames.clamp(1, SPEC_COLS);
+    let mut levels = Vec::with_capacity(rows * cols);
+    for r in 0..rows {
+        let row = &m.data[r * frames..(r + 1) * frames];
+        for c in 0..cols {
+            let (f0, f1) = (c * frames / cols, ((c + 1) * frames / cols).max(c * frames / cols + 1).min(frames));
+            let db = row[f0..f1].iter().sum::<f32>() / (f1 - f0).max(1) as f32;
+            levels.push(((db + 80.0) / 80.0 * 255.0).round().clamp(0.0, 255.0) as u8);
+        }
+    }
+    let band_hz = &genre_features::convert::mel_frequencies(rows + 2, 0.0, sr as f64 / 2.0, false)[1..=rows];
+    json!({
+        "rows": rows,
+        "cols": cols,
+        "seconds": frames as f64 * hop as f64 / sr as f64,
+        "band_hz": band_hz.iter().map(|f| f.round()).collect::<Vec<_>>(),
+        "levels": base64::engine::general_purpose::STANDARD.encode(&levels),
+    })
 }
 
 fn segments_json(classes: &[String], times: &[(f64, f64)], probs: &[Vec<f32>]) -> Value {
@@ -283,7 +355,9 @@ fn quiz_of(st: &State) -> Result<&Quiz, ApiError> {
 
 async fn quiz_next(Shared(st): Shared<Arc<State>>) -> Result<Json<Value>, ApiError> {
     let id = quiz_of(&st)?.serve_one();
-    Ok(Json(json!({ "id": id, "audio": format!("/api/quiz/clip/{id}"), "choices": st.model.card().classes })))
+    let quiz = quiz_of(&st)?;
+    Ok(Json(json!({ "id": id, "audio": format!("/api/quiz/clip/{id}"), "choices": st.model.card().classes,
+                    "clips": quiz.clips.len(), "left_out": quiz.left_out })))
 }
 
 fn no_clip() -> ApiError {
@@ -352,4 +426,48 @@ async fn model_answer(st: &Arc<State>, clip: usize) -> Result<Vec<(String, f32)>
     .await?;
     quiz.answers.lock().expect("quiz answers").insert(clip, t.clone());
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use genre_audio::synth::genre_clip;
+    use genre_audio::wav::write_wav_mono16;
+    use genre_pipeline::Predictor;
+
+    #[test]
+    fn genre_colours_are_fixed_by_the_genres_names() {
+        let a = genre_colors(&["rock".into(), "metal".into(), "electronic".into()]);
+        let b = genre_colors(&["electronic".into(), "metal".into()]);
+        assert_eq!(a["rock"], "#d62728");
+        assert_eq!(a["metal"], "#3c3c3c");
+        assert_eq!(a["electronic"], b["electronic"], "not by the place in the class list");
+    }
+
+    #[test]
+    fn the_cam_answer_carries_the_grid_and_the_spectrogram_the_page_draws() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clip.wav");
+        write_wav_mono16(&path, &genre_clip(1, 12.0, 22050, 3), 22050).unwrap();
+        let model = Predictor::load(None).unwrap();
+        let e = model.explain_file(&path, None, Some(MAX_WINDOWS)).unwrap();
+        let cam = cam_json(&model.card().classes, &e, &path);
+        let (rows, cols) = (cam["rows"].as_u64().unwrap() as usize, cam["cols"].as_u64().unwrap() as usize);
+        assert_eq!((rows, cols), (e.rows, e.cols));
+        assert_eq!(cam["cells_per_sec"], 10.0);
+        let grid = cam["grid"].as_array().unwrap();
+        assert_eq!(grid.len(), rows * cols);
+        assert!(grid.iter().all(|v| (0.0..=1.0).contains(&v.as_f64().unwrap())));
+        let spec = &cam["spectrogram"];
+        let (rows, cols) = (spec["rows"].as_u64().unwrap() as usize, spec["cols"].as_u64().unwrap() as usize);
+        assert_eq!(rows, SPEC_BANDS);
+        assert!(cols > 100 && cols <= SPEC_COLS, "{cols} columns");
+        let levels = base64::engine::general_purpose::STANDARD.decode(spec["levels"].as_str().unwrap()).unwrap();
+        assert_eq!(levels.len(), rows * cols);
+        assert!(levels.iter().any(|&v| v > 200), "the loudest cells are near 255");
+        assert!((spec["seconds"].as_f64().unwrap() - 12.0).abs() < 0.1);
+        let hz: Vec<f64> = spec["band_hz"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        assert!(hz.len() == rows && hz.windows(2).all(|w| w[0] < w[1]) && hz[rows - 1] < 11025.0);
+    }
 }

@@ -7,7 +7,8 @@
 //!   `POST /api/quiz/answer`, and the web app's files at `/`.
 //!
 //! Bounded by design: at most `max_connections` connections are served (more wait in the
-//! kernel's backlog); headers and every piece of a body must arrive within `read_timeout`;
+//! kernel's backlog); headers and every piece of a body must arrive within `read_timeout`, and
+//! an answer left unread that long closes its connection (see `deadline.rs`);
 //! at most `workers + queue` uploads are in progress (receiving, waiting or analysed; 503
 //! beyond, answered before any of the body is read); an upload is streamed to a temporary
 //! file in `tmp` (never held whole in memory; 413 as soon as it passes `max_upload`) that is
@@ -15,6 +16,7 @@
 
 mod api;
 mod assets;
+mod deadline;
 mod quiet;
 mod quiz;
 mod upload;
@@ -52,7 +54,8 @@ pub struct Options {
     pub max_connections: usize,
     /// The longest a client may stay silent: while sending its headers (and between requests on
     /// a kept-alive connection), and between two pieces of a body. Then the connection is closed
-    /// (or 408), so a slow client holds nothing for long.
+    /// (or 408), so a slow client holds nothing for long. Also the longest an answer may wait
+    /// for the client to read any of it (a client that never reads would hold its slot).
     pub read_timeout: Duration,
     /// On Ctrl-C or SIGTERM, how long in-flight requests may take to finish before they are
     /// cancelled.
@@ -118,7 +121,12 @@ pub(crate) fn log(msg: std::fmt::Arguments) {
 fn state(model: Predictor, model_name: String, opts: Options) -> std::io::Result<Arc<State>> {
     let tmp = tempfile::Builder::new().prefix("genre-serve-").tempdir_in(&opts.tmp)?;
     let quiz = match &opts.quiz {
-        Some(dir) => Some(quiz::Quiz::open(dir)?),
+        Some(dir) => {
+            let heard = model.members.iter().flat_map(|(c, _)| c.card.trained_on.iter().cloned()).collect();
+            let q = quiz::Quiz::open(dir, &heard)?;
+            log(format_args!("quiz: {} clips ({} left out: the model was trained on them)", q.clips.len(), q.left_out));
+            Some(q)
+        }
         None => None,
     };
     Ok(Arc::new(State {
@@ -232,7 +240,7 @@ async fn connection(
     let mut conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(read_timeout)
-        .serve_connection(TokioIo::new(stream), svc);
+        .serve_connection(TokioIo::new(deadline::WriteDeadline::new(stream, read_timeout)), svc);
     let mut asked = false;
     let served = loop {
         tokio::select! {
@@ -245,7 +253,7 @@ async fn connection(
     };
     // Errors (a reset, a timeout) just close; a finished exchange closes lingering.
     if served.is_ok() {
-        linger(conn.into_parts().io.into_inner(), drain).await;
+        linger(conn.into_parts().io.into_inner().into_inner(), drain).await;
     }
 }
 

@@ -1,7 +1,9 @@
 //! The quiz: clips of a genre folder (`genre serve --quiz DIR`, one sub-folder per genre); the
-//! person guesses, then the truth and the model's answer are shown.
+//! person guesses, then the truth and the model's answer are shown. Clips the model was trained
+//! on (their content hashes are in its card) are left out: the model would be judged on music
+//! it has already heard, and "Model N" would mean nothing.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -13,6 +15,8 @@ pub const MAX_SERVED: usize = 4096;
 pub struct Quiz {
     /// (file, genre = its sub-folder under the quiz folder).
     pub clips: Vec<(PathBuf, String)>,
+    /// Clips of the folder left out because the model was trained on them.
+    pub left_out: usize,
     /// The model's answers so far (file-level top 3), by clip.
     pub answers: Mutex<HashMap<usize, Vec<(String, f32)>>>,
     served: Mutex<Served>,
@@ -33,8 +37,10 @@ pub enum Refused {
 }
 
 impl Quiz {
-    pub fn open(dir: &Path) -> std::io::Result<Self> {
+    /// The quiz of `dir`, without the files whose content hash is in `heard`.
+    pub fn open(dir: &Path, heard: &HashSet<String>) -> std::io::Result<Self> {
         let mut clips = Vec::new();
+        let mut left_out = 0;
         for e in walkdir::WalkDir::new(dir).min_depth(2).follow_links(true).sort_by_file_name() {
             let Ok(e) = e else { continue }; // unreadable entries are left out of the quiz
             let ext = e.path().extension().and_then(|x| x.to_str()).map(str::to_ascii_lowercase);
@@ -42,10 +48,19 @@ impl Quiz {
                 continue;
             }
             let genre = e.path().strip_prefix(dir).ok().and_then(|r| r.components().next());
-            if let Some(g) = genre {
-                let g = g.as_os_str().to_string_lossy().into_owned();
-                clips.push((e.path().to_path_buf(), g));
+            let Some(g) = genre else { continue };
+            if !heard.is_empty() && genre_data::hash::file_hash(e.path()).is_ok_and(|h| heard.contains(&h)) {
+                left_out += 1;
+                continue;
             }
+            clips.push((e.path().to_path_buf(), g.as_os_str().to_string_lossy().into_owned()));
+        }
+        if clips.is_empty() && left_out > 0 {
+            return Err(std::io::Error::other(format!(
+                "{}: all {left_out} clips were in the model's training data (its card lists their hashes): \
+                 the model would be judged on music it has heard; point --quiz at other music",
+                dir.display()
+            )));
         }
         if clips.is_empty() {
             return Err(std::io::Error::other(format!(
@@ -53,7 +68,7 @@ impl Quiz {
                 dir.display()
             )));
         }
-        Ok(Self { clips, answers: Mutex::new(HashMap::new()), served: Mutex::default() })
+        Ok(Self { clips, left_out, answers: Mutex::new(HashMap::new()), served: Mutex::default() })
     }
 
     /// Serve a random clip: a fresh random 128-bit id for it.

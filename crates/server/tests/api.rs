@@ -11,10 +11,14 @@ use genre_audio::synth::genre_clip;
 use genre_audio::wav::write_wav_mono16;
 use genre_pipeline::Predictor;
 use genre_server::{serve_on, Options};
+use genre_testkit::http;
 
 /// Start the server with the built-in model on a free loopback port; it runs until the test ends.
 fn start(opts: Options) -> SocketAddr {
-    let model = Predictor::load(None).expect("built-in model");
+    start_model(Predictor::load(None).expect("built-in model"), opts)
+}
+
+fn start_model(model: Predictor, opts: Options) -> SocketAddr {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -31,13 +35,8 @@ fn wav_bytes(dir: &Path, genre: usize, secs: f64, seed: u64) -> Vec<u8> {
 
 /// (status, JSON body) of a POST.
 fn post(addr: SocketAddr, path: &str, content_type: &str, body: &[u8]) -> (u16, serde_json::Value) {
-    let r = ureq::post(&format!("http://{addr}{path}")).set("Content-Type", content_type).send_bytes(body);
-    let resp = match r {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{e}"),
-    };
-    (resp.status(), resp.into_json().unwrap())
+    let r = http::post(addr, path, content_type, body);
+    (r.status, r.json())
 }
 
 /// POST over a raw socket: the body is written from another thread (write errors ignored: the
@@ -101,17 +100,21 @@ fn upload_answers_with_genres_timeline_cam_and_picture() {
         assert_eq!(v["cam"]["seconds"].as_array().unwrap().len(), 7);
         assert!(v["picture"]["png"].as_str().unwrap().starts_with("data:image/png;base64,"));
         assert!(v["picture"]["plot_right"].as_i64().unwrap() > v["picture"]["plot_left"].as_i64().unwrap());
+        // As `genre predict` answers: the outside verdict and musicnn-MSD's genre tags.
+        assert!(v["outside"].is_boolean(), "{v}");
+        assert_eq!(v["genre_tags"].as_array().map(Vec::len), Some(5), "{v}");
+        assert!(v["cam"]["rows"].as_u64().unwrap() >= 8, "a frequency-resolved map: {}", v["cam"]["rows"]);
     }
     // A chosen genre is explained.
     let (status, v) = post(addr, "/api/predict?class=jazz", "audio/wav", &wav);
     assert_eq!((status, v["cam"]["class"].as_str()), (200, Some("jazz")));
     let (status, v) = post(addr, "/api/predict?class=polka", "audio/wav", &wav);
     assert_eq!(status, 422, "{v}");
-    let model: serde_json::Value = ureq::get(&format!("http://{addr}/api/model")).call().unwrap().into_json().unwrap();
+    let model: serde_json::Value = http::get(addr, "/api/model").json();
     assert_eq!(model["classes"].as_array().unwrap().len(), 10);
-    assert_eq!(ureq::get(&format!("http://{addr}/healthz")).call().unwrap().into_string().unwrap(), "ok");
-    let page = ureq::get(&format!("http://{addr}/")).call().unwrap();
-    assert!(page.content_type().starts_with("text/html"));
+    assert_eq!(http::get(addr, "/healthz").text(), "ok");
+    let page = http::get(addr, "/");
+    assert!(page.content_type.starts_with("text/html"));
     assert_eq!(leftovers(tmp.path()), 0, "uploads removed");
 }
 
@@ -177,10 +180,9 @@ fn the_quiz_plays_clips_and_judges_both_players() {
         write_wav_mono16(&quiz.join(name).join("a.wav"), &genre_clip(g, 3.0, 22050, 7), 22050).unwrap();
     }
     let addr = start(Options { quiz: Some(quiz), ..options(tmp.path()) });
-    let next: serde_json::Value =
-        ureq::get(&format!("http://{addr}/api/quiz/next")).call().unwrap().into_json().unwrap();
-    let clip = ureq::get(&format!("http://{addr}{}", next["audio"].as_str().unwrap())).call().unwrap();
-    assert_eq!(clip.content_type(), "audio/wav");
+    let next = http::get(addr, "/api/quiz/next").json();
+    let clip = http::get(addr, next["audio"].as_str().unwrap());
+    assert_eq!((clip.status, clip.content_type.as_str()), (200, "audio/wav"));
     let body = serde_json::json!({ "id": next["id"], "guess": "jazz" }).to_string();
     let (status, v) = post(addr, "/api/quiz/answer", "application/json", body.as_bytes());
     assert_eq!(status, 200, "{v}");
@@ -190,19 +192,15 @@ fn the_quiz_plays_clips_and_judges_both_players() {
     assert_eq!(v["model_right"].as_bool().unwrap(), v["model"] == v["truth"]);
     // Without a quiz folder: 404 with the reason.
     let plain = start(options(tmp.path()));
-    match ureq::get(&format!("http://{plain}/api/quiz/next")).call() {
-        Err(ureq::Error::Status(404, r)) => assert!(r.into_string().unwrap().contains("--quiz")),
-        other => panic!("{other:?}"),
-    }
+    let r = http::get(plain, "/api/quiz/next");
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert!(r.text().contains("--quiz"), "{}", r.text());
 }
 
 /// (status, body text) of a GET.
 fn get(addr: SocketAddr, path: &str) -> (u16, String) {
-    match ureq::get(&format!("http://{addr}{path}")).call() {
-        Ok(r) => (r.status(), r.into_string().unwrap()),
-        Err(ureq::Error::Status(s, r)) => (s, r.into_string().unwrap()),
-        Err(e) => panic!("{e}"),
-    }
+    let r = http::get(addr, path);
+    (r.status, r.text())
 }
 
 fn assert_json_error(status: u16, body: &str, want: u16) {
@@ -485,6 +483,72 @@ fn open_connections_are_bounded() {
 }
 
 #[test]
+fn a_client_that_never_reads_its_answer_frees_its_connection() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A 10 MB quiz clip: more than the two sockets' buffers hold, so writing it blocks.
+    let quiz = tmp.path().join("quiz").join("jazz");
+    std::fs::create_dir_all(&quiz).unwrap();
+    write_wav_mono16(&quiz.join("long.wav"), &genre_clip(0, 240.0, 22050, 7), 22050).unwrap();
+    let opts = Options { max_connections: 1, read_timeout: Duration::from_secs(1), ..options(tmp.path()) };
+    let addr = start(Options { quiz: Some(tmp.path().join("quiz")), ..opts });
+    let audio = http::get(addr, "/api/quiz/next").json()["audio"].as_str().unwrap().to_string();
+    let mut stalled = connect(addr, 60);
+    shrink_receive_buffer(&stalled);
+    stalled.write_all(format!("GET {audio} HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).unwrap();
+    // The only connection slot is the stalled client's until its answer times out.
+    let t = std::time::Instant::now();
+    let r = http::get(addr, "/healthz");
+    assert_eq!((r.status, r.text().as_str()), (200, "ok"));
+    assert!(t.elapsed() < Duration::from_secs(30), "waited {:?}", t.elapsed());
+    drop(stalled);
+}
+
+/// A small receive window, so the server's writes to this client stall early.
+fn shrink_receive_buffer(s: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let size: libc::c_int = 4096;
+    let r = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            &size as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(r, 0);
+}
+
+#[test]
+fn the_quiz_leaves_out_clips_the_model_was_trained_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let quiz = tmp.path().join("quiz");
+    let mut hashes = Vec::new();
+    for (g, name) in [(0, "jazz"), (3, "metal")] {
+        std::fs::create_dir_all(quiz.join(name)).unwrap();
+        let clip = quiz.join(name).join("a.wav");
+        write_wav_mono16(&clip, &genre_clip(g, 3.0, 22050, 7), 22050).unwrap();
+        hashes.push(genre_data::hash::file_hash(&clip).unwrap());
+    }
+    // A model that heard the jazz clip: only the metal one is played.
+    let mut model = Predictor::load(None).unwrap();
+    model.members[0].0.card.trained_on = vec![hashes[0].clone()];
+    let addr = start_model(model, Options { quiz: Some(quiz.clone()), ..options(tmp.path()) });
+    for _ in 0..6 {
+        let next = http::get(addr, "/api/quiz/next").json();
+        assert_eq!((next["clips"].as_u64(), next["left_out"].as_u64()), (Some(1), Some(1)), "{next}");
+        let body = serde_json::json!({ "id": next["id"], "guess": "jazz" }).to_string();
+        let (status, v) = post(addr, "/api/quiz/answer", "application/json", body.as_bytes());
+        assert_eq!((status, v["truth"].as_str()), (200, Some("metal")), "{v}");
+    }
+    // A model that heard them all has no fair quiz here: refused at start, saying why.
+    let mut model = Predictor::load(None).unwrap();
+    model.members[0].0.card.trained_on = hashes;
+    let e = genre_server::app(model, "m".into(), Options { quiz: Some(quiz), ..options(tmp.path()) }).err().unwrap();
+    assert!(e.to_string().contains("all 2 clips were in the model's training data"), "{e}");
+}
+
+#[test]
 fn quiz_ids_are_opaque_served_only_and_answered_once() {
     let tmp = tempfile::tempdir().unwrap();
     let quiz = tmp.path().join("quiz");
@@ -493,10 +557,7 @@ fn quiz_ids_are_opaque_served_only_and_answered_once() {
         write_wav_mono16(&quiz.join(name).join("a.wav"), &genre_clip(g, 3.0, 22050, 7), 22050).unwrap();
     }
     let addr = start(Options { quiz: Some(quiz), ..options(tmp.path()) });
-    let agent = ureq::agent();
-    let next = || -> serde_json::Value {
-        agent.get(&format!("http://{addr}/api/quiz/next")).call().unwrap().into_json().unwrap()
-    };
+    let next = || http::get(addr, "/api/quiz/next").json();
     let answer = |id: &str| {
         let body = serde_json::json!({ "id": id, "guess": "jazz" }).to_string();
         post(addr, "/api/quiz/answer", "application/json", body.as_bytes())

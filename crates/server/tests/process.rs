@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use genre_audio::synth::genre_clip;
 use genre_audio::wav::write_wav_mono16;
+use genre_testkit::http;
 
 fn genre_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("GENRE_BIN") {
@@ -56,7 +57,7 @@ impl Server {
     }
 
     fn healthz(&self) -> String {
-        ureq::get(&format!("http://{}/healthz", self.addr)).call().unwrap().into_string().unwrap()
+        http::get(self.addr, "/healthz").text()
     }
 
     /// Wait for the exit (at most 60 s): its status.

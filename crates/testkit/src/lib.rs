@@ -1,5 +1,7 @@
 //! Test helpers shared by the crates' integration tests (a dev-dependency only).
 
+pub mod http;
+
 use std::path::{Path, PathBuf};
 
 /// `../shared` beside the project root (or `$GENRE_SHARED`); panics with a clear message when

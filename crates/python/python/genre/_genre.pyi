@@ -101,12 +101,16 @@ class Model:
         sr: Optional[int] = None,
         top_k: int = 3,
         segments: bool = True,
-        max_windows: Optional[int] = 64,
+        max_windows: Optional[int] = 16,
     ) -> Dict[str, Any]:
         """The genre of ``x``: a dict shaped like ``genre predict --json``'s entry: ``file``,
         ``genre``, ``top`` ([genre, probability] pairs), ``probabilities`` (one per class),
-        ``segments`` (per-window ``start``, ``end``, ``genre``, ``probabilities``), and
-        ``warning`` when the answer deserves little trust (silence, too short)."""
+        ``segments`` (per-window ``start``, ``end``, ``genre``, ``probabilities``),
+        ``warning`` when the answer deserves little trust (silence, too short), and for models
+        on musicnn-MSD (the default) ``outside`` (the music sounds like none of the model's
+        genres), ``genre_tags`` (the strongest musicnn-MSD genre tags, [tag, probability]
+        pairs) and, when outside, ``outside_tags`` (the closest tags naming none of them).
+        Probabilities are calibrated (temperature scaling fitted on held-out tracks)."""
 
     def explain(
         self,
