@@ -51,7 +51,7 @@ fn evidence_color(t: f32) -> Color {
 }
 
 /// What the evidence colour bar says its values are.
-pub const EVIDENCE_UNIT: &str = "evidence, 0-1 (scaled to the file's maximum)";
+pub const EVIDENCE_UNIT: &str = "evidence, 0-1 (1 = the file's strongest 0.5% of cells)";
 
 /// Draw the picture; returns where its plot area lies (for a cursor over it).
 pub fn cam_png(path: &Path, p: &CamPicture) -> std::io::Result<Plot> {

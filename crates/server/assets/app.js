@@ -402,7 +402,7 @@ function drawEvidenceBar(ctx, L) {
   ctx.textBaseline = "top";
   for (const t of [0, 0.5, 1]) ctx.fillText(String(t), L.plotLeft + t * L.barW, L.barTop + L.barH + 3);
   ctx.textAlign = "left";
-  ctx.fillText("evidence, 0-1 (scaled to the file's maximum)", L.plotLeft, L.unitTop);
+  ctx.fillText("evidence, 0-1 (1 = the file's strongest 0.5% of cells)", L.plotLeft, L.unitTop);
 }
 
 // The importance of each second, under the plot and as wide as it. An SVG element has no
