@@ -20,6 +20,11 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::PathBuf::from("target/fuzz-findings"));
+    let names: Vec<&str> = genre_fuzz::targets().iter().map(|t| t.name).collect();
+    if which != "all" && !names.contains(&which.as_str()) {
+        eprintln!("genre-fuzz: no target '{which}' (all, {})", names.join(", "));
+        std::process::exit(2);
+    }
     // Quiet: panics are findings, counted and listed below.
     std::panic::set_hook(Box::new(|_| {}));
     let mut bad = false;
