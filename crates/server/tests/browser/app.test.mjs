@@ -159,7 +159,8 @@ try {
       `${name}: outside note ${JSON.stringify(outside.shown)}`);
     check(outside.shown.chips === 3, `${name}: ${outside.shown.chips} tag chips`);
     check(!outside.after.note && !outside.after.chips, `${name}: outside note shown without the fields`);
-    await page.evaluate(() => render({ ...state.result, outside: true, genre_tags: [["electronic", 0.41], ["dance", 0.3]] }));
+    await page.evaluate(() => render({ ...state.result, outside: true, outside_tags: ["electronic", "dance"],
+                                       genre_tags: [["electronic", 0.41], ["dance", 0.3]] }));
     await page.screenshot({ path: `${outDir}/app-${name}-outside.png` });
 
     // A failed upload clears the old result and shows its error.
