@@ -63,10 +63,7 @@ pub fn featurize_file(
             let mut batches = Vec::new();
             let summary = stream_windows(path, spec, BATCH, max_windows, true, &mut |b| {
                 batches.push(match embedder {
-                    Some(e) => {
-                        let (feats, tags) = e.embed_windows_tagged(&b.x, b.windows.len());
-                        (b.windows, feats, tags)
-                    }
+                    Some(e) => embed_batch(e, b),
                     None => (b.windows, b.x, Vec::new()),
                 });
                 Ok(())
@@ -75,14 +72,7 @@ pub fn featurize_file(
         }
         Some(e) => std::thread::scope(|scope| {
             let (tx, rx) = std::sync::mpsc::sync_channel::<WindowBatch>(4);
-            let worker = scope.spawn(move || {
-                rx.into_iter()
-                    .map(|b| {
-                        let (feats, tags) = e.embed_windows_tagged(&b.x, b.windows.len());
-                        (b.windows, feats, tags)
-                    })
-                    .collect::<Vec<_>>()
-            });
+            let worker = scope.spawn(move || rx.into_iter().map(|b| embed_batch(e, b)).collect::<Vec<_>>());
             let summary = stream_windows(path, spec, STREAM_BATCH, max_windows, true, &mut |b| {
                 let _ = tx.send(b); // a worker gone has panicked: join says so below
                 Ok(())
@@ -108,4 +98,10 @@ pub fn featurize_file(
         peak: summary.peak,
         tags,
     })
+}
+
+/// A batch's windows, their embeddings and (when the embedder brings them) their tags.
+fn embed_batch(e: &MusicnnEmbedder, b: WindowBatch) -> (Vec<(usize, usize)>, Vec<f32>, Vec<f32>) {
+    let (feats, tags) = e.embed_windows_tagged(&b.x, b.windows.len());
+    (b.windows, feats, tags)
 }
