@@ -19,7 +19,10 @@ use serde::Serialize;
 use genre_pipeline::inputs::expand;
 
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: Option<BenchWhat>,
     /// Folder with clip30_22050_mono.{wav,flac,mp3,ogg} and song10_44100_stereo.wav
     /// (../shared/reference, or the audio/ folder made by ../shared/bench/features/gen_audio.py).
     #[arg(long, default_value = "../shared/reference")]
@@ -54,6 +57,13 @@ pub struct BenchArgs {
     pub json: Option<PathBuf>,
 }
 
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchWhat {
+    /// Training step (batch 32) and inference (batch 1 and 64) of every model family, 1 thread and
+    /// all threads, with peak memory; with --torch, beside each family's PyTorch twin.
+    Models(crate::bench_models::ModelsArgs),
+}
+
 #[derive(Serialize, Clone)]
 struct Timing {
     audio_s: f64,
@@ -63,9 +73,10 @@ struct Timing {
     xrt: f64,
 }
 
-/// Median and minimum of repeated runs (2 warm-up runs, then >= 5 runs and >= `min_time`).
-fn time(min_time: f64, audio_s: f64, f: &mut dyn FnMut() -> Result<()>) -> Result<Timing> {
-    for _ in 0..2 {
+/// Seconds of repeated runs, sorted: `warmup` untimed runs, then >= 5 runs and >= `min_time`
+/// (at most 1000).
+pub fn repeat(warmup: usize, min_time: f64, f: &mut dyn FnMut() -> Result<()>) -> Result<Vec<f64>> {
+    for _ in 0..warmup {
         f()?;
     }
     let mut ts = Vec::new();
@@ -76,11 +87,20 @@ fn time(min_time: f64, audio_s: f64, f: &mut dyn FnMut() -> Result<()>) -> Resul
         ts.push(t.elapsed().as_secs_f64());
     }
     ts.sort_by(f64::total_cmp);
+    Ok(ts)
+}
+
+/// Median and minimum of repeated runs (2 warm-up runs).
+fn time(min_time: f64, audio_s: f64, f: &mut dyn FnMut() -> Result<()>) -> Result<Timing> {
+    let ts = repeat(2, min_time, f)?;
     let median_s = ts[ts.len() / 2];
     Ok(Timing { audio_s, median_s, min_s: ts[0], n: ts.len(), xrt: audio_s / median_s })
 }
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
+    if let Some(BenchWhat::Models(m)) = args.what {
+        return crate::bench_models::run(m);
+    }
     let all = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let threads = if args.threads.is_empty() {
         if all > 1 {

@@ -3,6 +3,7 @@
 
 mod batch;
 mod bench;
+mod bench_models;
 mod embed;
 mod explain;
 mod features;
@@ -47,7 +48,7 @@ enum Command {
     Embed(embed::EmbedArgs),
     /// Tag a whole music library into SQLite (resumable, sharded), optionally writing genres into the files' tags.
     Scan(scan::ScanArgs),
-    /// Measure decoding and feature extraction speed (x realtime, 1 thread and all threads).
+    /// Measure speed: decoding, features and musicnn (x realtime, 1 thread and all threads); `bench models`: training and inference of every family beside PyTorch.
     Bench(bench::BenchArgs),
     /// Write a synthetic genre data set (one folder per genre of generated WAV clips) for demos and tests.
     Synth(SynthArgs),

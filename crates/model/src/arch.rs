@@ -218,10 +218,11 @@ impl LstmNet {
         }
     }
     pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
-        let seq = x.swap_dims(1, 2); // [B, frames, coefficients]
-        let (h1, _) = self.l1.forward(seq, None);
-        let (_, st) = self.l2.forward(h1, None);
-        self.fc2.forward(relu(self.fc1.forward(st.hidden)))
+        let [b, _, _] = x.dims();
+        let seq = crate::rnn::steps(x.swap_dims(1, 2)); // frames of [B, coefficients]
+        let h2 = crate::rnn::lstm_steps(&self.l2, crate::rnn::lstm_steps(&self.l1, seq));
+        let last = h2.last().cloned().unwrap_or_else(|| Tensor::zeros([b, 64], &self.fc1.weight.device()));
+        self.fc2.forward(relu(self.fc1.forward(last)))
     }
 }
 

@@ -5,6 +5,7 @@
 //!   convolutional ones split into `features` (the last conv block, for Grad-CAM) and `head`.
 //! - [`musicnn`]: the pre-trained musicnn tagging network (MSD, MTT), weights embedded.
 //! - [`kernels`]: hand-placed inference kernels (the musicnn front end's conv + max over mel).
+//! - [`rnn`]: the LSTM with one product per step for all gates (burn's parameters).
 //! - [`net::Net`]: one enum over the families: forward, save/load (safetensors), eval mode.
 //! - [`train`]: the training loop (Adam/AdamW, cosine schedule, early stopping, best checkpoint,
 //!   class weights, augmentation, resumable checkpoints).
@@ -22,6 +23,7 @@ pub mod kernels;
 pub mod metrics;
 pub mod musicnn;
 pub mod net;
+pub mod rnn;
 pub mod train;
 
 pub use card::ModelCard;

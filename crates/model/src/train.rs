@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, AdamWConfig, GradientsParams};
+use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, relu, sigmoid, softmax};
 use rand::seq::SliceRandom;
@@ -298,6 +298,47 @@ fn loss(logits: Tensor<2>, targets: Tensor<2>, weights: &Tensor<1>, multi_label:
     }
 }
 
+/// The optimizer of a run: AdamW with decoupled weight decay when `weight_decay > 0`, plain
+/// Adam otherwise.
+pub fn optimizer(opts: &TrainOptions) -> ModuleOptimizer {
+    if opts.weight_decay > 0.0 {
+        AdamWConfig::new().with_weight_decay(opts.weight_decay).init()
+    } else {
+        AdamConfig::new().init()
+    }
+}
+
+/// A standardised batch: inputs `[B, rows, cols]` and target rows `[B, classes]`, row-major.
+pub struct Batch<'a> {
+    pub x: Vec<f32>,
+    pub y: &'a [f32],
+    pub shape: [usize; 3],
+}
+
+/// One optimisation step (forward, loss, backward, update) of a network on the training device:
+/// the updated network, the batch's mean loss and its logits `[B, classes]` row-major. The
+/// training loop and `genre bench models` both run exactly this.
+pub fn step(
+    net: Net,
+    optim: &mut ModuleOptimizer,
+    batch: Batch,
+    class_weights: &Tensor<1>,
+    multi_label: bool,
+    lr: f64,
+) -> (Net, f32, Vec<f32>) {
+    let d = class_weights.device();
+    let [b, _, _] = batch.shape;
+    let n_classes = batch.y.len() / b.max(1);
+    let xt = Tensor::<3>::from_data(TensorData::new(batch.x, batch.shape), &d);
+    let yt = Tensor::<2>::from_data(TensorData::new(batch.y.to_vec(), [b, n_classes]), &d);
+    let logits = net.forward(xt);
+    let l = loss(logits.clone(), yt, class_weights, multi_label);
+    let lv: f32 = l.clone().into_scalar();
+    let preds = logits.inner().into_data().try_to_vec::<f32>().expect("f32");
+    let grads = GradientsParams::from_grads(l.backward(), &net);
+    (optim.step(lr, net, grads), lv, preds)
+}
+
 /// Probabilities (softmax, or sigmoid for multi-label) of every window of `src`.
 pub fn predict(
     net: &Net,
@@ -415,11 +456,7 @@ pub fn train(
 
     ad.seed(opts.seed);
     let mut net = init.unwrap_or_else(|| Net::new(arch, &ad));
-    let mut optim = if opts.weight_decay > 0.0 {
-        AdamWConfig::new().with_weight_decay(opts.weight_decay).init()
-    } else {
-        AdamConfig::new().init()
-    };
+    let mut optim = optimizer(opts);
     let mut state = State { epochs_done: 0, best_epoch: 0, best_score: f64::NEG_INFINITY, history: Vec::new() };
     if state_path.exists() && weights_path.exists() && optim_path.exists() {
         let text = genre_fsio::read_text(&state_path, genre_fsio::JSON_CAP).map_err(file_err(&state_path))?;
@@ -466,12 +503,15 @@ pub fn train(
         for (bi, ids) in order.chunks(opts.batch_size).enumerate() {
             let (mut x, mut y) = gather(train, ids, norm, arch.n_classes)?;
             augment(&mut x, &mut y, [rows, cols], arch.n_classes, opts, &mut rng);
-            let xt = Tensor::<3>::from_data(TensorData::new(x, [ids.len(), rows, cols]), &ad);
-            let yt = Tensor::<2>::from_data(TensorData::new(y.clone(), [ids.len(), arch.n_classes]), &ad);
-            let logits = net.forward(xt);
-            let l = loss(logits.clone(), yt, &weights, opts.multi_label);
-            let lv: f32 = l.clone().into_scalar();
-            let preds = logits.inner().into_data().try_to_vec::<f32>().expect("f32");
+            let (next, lv, preds) = step(
+                net,
+                &mut optim,
+                Batch { x, y: &y, shape: [ids.len(), rows, cols] },
+                &weights,
+                opts.multi_label,
+                lr,
+            );
+            net = next;
             for (k, row) in preds.chunks(arch.n_classes).enumerate() {
                 // Targets (mixup blends them): the tags of this row are those above 0.5.
                 let target = &y[k * arch.n_classes..(k + 1) * arch.n_classes];
@@ -481,8 +521,6 @@ pub fn train(
             }
             seen += ids.len();
             loss_sum += lv as f64 * ids.len() as f64;
-            let grads = GradientsParams::from_grads(l.backward(), &net);
-            net = optim.step(lr, net, grads);
             on_event(Event::Batch {
                 epoch,
                 batch: bi + 1,

@@ -1,0 +1,138 @@
+//! The LSTM over burn's own parameters, with one matrix product per time step.
+//!
+//! Why not `burn::nn::Lstm::forward`: every step it runs eight small products (the input's and
+//! the hidden state's, for each of the four gates), eight bias additions, and writes the step's
+//! output into the whole `[B, T, H]` sequence tensor, which under autodiff copies it each step.
+//! Here one product of `[x_t, h_{t-1}]` with the four gates' weights side by side makes every
+//! gate at once, and the steps' outputs stay a list. The parameters are burn's `Lstm`'s own, so
+//! saved models load unchanged; tests hold outputs and gradients equal to burn's.
+
+use burn::nn::activation::Activation;
+use burn::nn::Lstm;
+use burn::prelude::*;
+use burn::tensor::activation::{sigmoid, tanh};
+
+/// The weights of one layer, gates side by side in the order input, forget, output, cell:
+/// `[d_input + d_hidden, 4 * d_hidden]` and the summed biases `[1, 4 * d_hidden]`.
+struct Fused {
+    weight: Tensor<2>,
+    bias: Option<Tensor<2>>,
+    hidden: usize,
+}
+
+/// `None` when the layer is configured unlike the LSTM this fuses (a coupled forget gate,
+/// clipping, reversed, or other activations): burn's own forward runs those.
+fn fuse(l: &Lstm) -> Option<Fused> {
+    let plain = matches!(l.gate_activation, Activation::Sigmoid(_))
+        && matches!(l.cell_activation, Activation::Tanh(_))
+        && matches!(l.hidden_activation, Activation::Tanh(_))
+        && !l.input_forget
+        && !l.reverse
+        && l.clip.is_none();
+    let forget = l.forget_gate.as_ref().filter(|_| plain)?;
+    let gates = [&l.input_gate, forget, &l.output_gate, &l.cell_gate];
+    let input = Tensor::cat(gates.iter().map(|g| g.input_transform.weight.val()).collect(), 1);
+    let hidden = Tensor::cat(gates.iter().map(|g| g.hidden_transform.weight.val()).collect(), 1);
+    let bias_of = |g: &burn::nn::GateController| {
+        let b = |lin: &burn::nn::Linear| lin.bias.as_ref().map(|b| b.val());
+        match (b(&g.input_transform), b(&g.hidden_transform)) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        }
+    };
+    let biases: Option<Vec<Tensor<1>>> = gates.iter().map(|g| bias_of(g)).collect();
+    Some(Fused {
+        weight: Tensor::cat(vec![input, hidden], 0),
+        bias: biases.map(|b| Tensor::cat(b, 0).unsqueeze_dim(0)),
+        hidden: l.d_hidden,
+    })
+}
+
+/// Run layer `l` over the steps `xs` (each `[B, d_input]`): the hidden state after each step.
+pub fn lstm_steps(l: &Lstm, xs: Vec<Tensor<2>>) -> Vec<Tensor<2>> {
+    let Some(first) = xs.first() else { return Vec::new() };
+    let Some(f) = fuse(l) else { return burn_steps(l, xs) };
+    let [b, _] = first.dims();
+    let d = first.device();
+    let h = f.hidden;
+    let (mut hid, mut cell) = (Tensor::<2>::zeros([b, h], &d), Tensor::<2>::zeros([b, h], &d));
+    let mut out = Vec::with_capacity(xs.len());
+    for x in xs {
+        let mut g = Tensor::cat(vec![x, hid], 1).matmul(f.weight.clone());
+        if let Some(bias) = &f.bias {
+            g = g + bias.clone();
+        }
+        let gates = sigmoid(g.clone().slice(s![.., 0..3 * h]));
+        let candidate = tanh(g.slice(s![.., 3 * h..4 * h]));
+        let (i, fg, o) = (
+            gates.clone().slice(s![.., 0..h]),
+            gates.clone().slice(s![.., h..2 * h]),
+            gates.slice(s![.., 2 * h..3 * h]),
+        );
+        cell = fg * cell + i * candidate;
+        hid = o * tanh(cell.clone());
+        out.push(hid.clone());
+    }
+    out
+}
+
+/// burn's own forward, for layers configured otherwise.
+fn burn_steps(l: &Lstm, xs: Vec<Tensor<2>>) -> Vec<Tensor<2>> {
+    let seq = Tensor::stack::<3>(xs, 1);
+    let (all, _) = l.forward(seq, None);
+    all.iter_dim(1).map(|t| t.squeeze_dim(1)).collect()
+}
+
+/// A `[B, T, F]` sequence as its steps `[B, F]`.
+pub fn steps(seq: Tensor<3>) -> Vec<Tensor<2>> {
+    seq.swap_dims(0, 1).iter_dim(0).map(|t| t.squeeze_dim(0)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::LstmConfig;
+    use burn::tensor::Distribution;
+
+    fn close(a: Tensor<2>, b: Tensor<2>, tol: f32) {
+        let (a, b) = (a.into_data().try_to_vec::<f32>().unwrap(), b.into_data().try_to_vec::<f32>().unwrap());
+        assert_eq!(a.len(), b.len());
+        let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+        assert!(worst <= tol, "largest difference {worst} > {tol}");
+    }
+
+    #[test]
+    fn fused_lstm_equals_burns_forward_and_gradients() {
+        let d = crate::device::training();
+        d.seed(7);
+        let l = LstmConfig::new(5, 8, true).init(&d);
+        let x = Tensor::<3>::random([3, 11, 5], Distribution::Normal(0.0, 1.0), &d).require_grad();
+        let ours = lstm_steps(&l, steps(x.clone()));
+        let (theirs, state) = l.forward(x.clone(), None);
+        for (t, h) in ours.iter().enumerate() {
+            close(h.clone(), theirs.clone().slice(s![.., t..t + 1, ..]).squeeze_dim(1), 1e-6);
+        }
+        close(ours.last().unwrap().clone(), state.hidden.clone(), 1e-6);
+        // Gradients of the same loss (every step's output counts) through both.
+        let loss = |hs: Vec<Tensor<2>>| hs.into_iter().map(|h| (h.clone() * h).sum()).reduce(|a, b| a + b).unwrap();
+        let g1 = loss(ours).backward();
+        let g2 = (theirs.clone() * theirs).sum().backward();
+        close(x.grad(&g1).unwrap().reshape([3, 55]), x.grad(&g2).unwrap().reshape([3, 55]), 1e-5);
+        let w = |g: &burn::tensor::Gradients| l.forget_gate.as_ref().unwrap().hidden_transform.weight.grad(g).unwrap();
+        close(w(&g1), w(&g2), 1e-5);
+        let b = |g: &burn::tensor::Gradients| l.cell_gate.input_transform.bias.as_ref().unwrap().grad(g).unwrap();
+        close(b(&g1).unsqueeze_dim(0), b(&g2).unsqueeze_dim(0), 1e-5);
+    }
+
+    #[test]
+    fn other_configurations_run_burns_own_forward() {
+        let d = crate::device::base();
+        let l = LstmConfig::new(4, 6, true).with_input_forget(true).init(&d);
+        assert!(fuse(&l).is_none());
+        let x = Tensor::<3>::random([2, 7, 4], Distribution::Normal(0.0, 1.0), &d);
+        let ours = lstm_steps(&l, steps(x.clone()));
+        let (theirs, _) = l.forward(x, None);
+        assert_eq!(ours.len(), 7);
+        close(ours[6].clone(), theirs.slice(s![.., 6..7, ..]).squeeze_dim(1), 0.0);
+    }
+}
