@@ -70,6 +70,24 @@ struct SynthArgs {
     seed: u64,
 }
 
+/// Keep freed memory for reuse instead of handing it back to the kernel at once. burn allocates
+/// and frees tensors of tens of MB for every operation of a training step; glibc serves blocks
+/// that large with mmap and unmaps them on free, so the next one faults in fresh zeroed pages.
+/// Measured (`genre bench models --models cnn --cases train_b32 --threads 1`): 1.2 M minor page
+/// faults -> 0.09 M, a step 1244 -> 850 ms, peak RSS unchanged (355 -> 345 MB).
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters; called before any other thread starts.
+    unsafe {
+        // 1 GiB: every tensor of these models stays on the heap (mallopt refuses more than
+        // glibc's own limit; then 32 MiB, its largest dynamic threshold, still covers most).
+        if libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30) == 0 {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        }
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+    }
+}
+
 fn main() -> ExitCode {
     // Like other Unix tools, stop quietly when the reader of our output goes away
     // (`genre predict music/ | head -1`) instead of failing on the broken pipe.
@@ -78,6 +96,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Features(a) => features::run(a),
