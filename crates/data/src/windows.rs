@@ -53,16 +53,23 @@ pub fn stream_windows(
     // would weigh the file's last seconds twice in its mean.
     let min_tail = (spec.sr / 2) as usize;
     // Windows the header's length implies, the end window included: it is the "last" one.
-    let expected = expected_samples(&stream).map(|n| {
+    let header_total = expected_samples(&stream);
+    let expected = header_total.map(|n| {
         let full = window_count(n, len, hop);
         full + usize::from(cover_end && n > len && (full - 1) * hop + len + min_tail <= n)
     });
     let (stride, keep_last, first) = spread(max_windows, expected);
-    if let (Some(1), Some(n)) = (max_windows, expected) {
-        if n > 1 {
-            let total = expected_samples(&stream).unwrap_or(0);
+    if let (Some(n), Some(total)) = (expected, header_total) {
+        let picks = picked((stride, keep_last, first), n, |k| {
+            if k * hop + len <= total {
+                k * hop
+            } else {
+                total.saturating_sub(len)
+            }
+        });
+        if worth_seeking(picks.len(), len + ctx, total) {
             drop(stream);
-            if let Some(summary) = read_one_window(path, spec, first, (n, total), on_batch)? {
+            if let Some(summary) = read_by_seeking(path, spec, &picks, (n, total), batch, on_batch)? {
                 return Ok(summary);
             }
             stream = AudioStream::open(path, LoadOptions { sr: Some(spec.sr), ..LoadOptions::default() })?;
@@ -138,40 +145,71 @@ pub fn stream_windows(
     Ok(StreamSummary { samples: total, windows: next, computed, peak })
 }
 
-/// Window `k` alone (of `n` windows in `total` samples, as the header says), read by seeking to
-/// it instead of decoding the whole file: the middle 30 s of a 3-minute song cost a sixth of its
-/// decode. Reading starts and ends [`SEEK_MARGIN_SECS`] outside the window, so that the
-/// resampler has the history it has in a whole-file decode and the window's samples are the
-/// same up to rounding. `None` when the file holds less than its header said: the caller then
-/// decodes it whole.
-fn read_one_window(
+/// The windows `picks` (index, start) alone, of `n` windows in `total` samples as the header
+/// says, each read by seeking to it instead of decoding the whole file: 16 windows of 3 s of a
+/// 3-minute song decode a quarter of it, its middle 30 s a sixth. Each read starts and ends
+/// [`SEEK_MARGIN_SECS`] outside its window, so that the resampler has the history it has in a
+/// whole-file decode and the window's samples are the same up to rounding (tested). All windows
+/// are read before any is handed on: `None` (nothing handed on) when the file holds less than
+/// its header said, and the caller then decodes it whole. The peak is that of the windows read.
+fn read_by_seeking(
     path: &Path,
     spec: &FeatureSpec,
-    k: usize,
+    picks: &[(usize, usize)],
     (n, total): (usize, usize),
+    batch: usize,
     on_batch: &mut dyn FnMut(WindowBatch) -> Result<()>,
 ) -> Result<Option<StreamSummary>> {
-    let (len, hop) = spec.windowing().samples(spec.sr);
+    let (len, _) = spec.windowing().samples(spec.sr);
     let sr = spec.sr as f64;
     let margin = (SEEK_MARGIN_SECS * sr) as usize;
-    let start = k * hop;
-    let from = start.saturating_sub(spec.context() + margin);
-    let offset = from as f64 / sr;
-    let opts = LoadOptions { sr: Some(spec.sr), offset, duration: Some((start + len + margin - from) as f64 / sr) };
-    let samples = AudioStream::open(path, opts)?.read_to_end()?.samples;
-    if samples.len() < start + len - from {
-        return Ok(None);
+    let mut windows = Vec::with_capacity(picks.len());
+    let mut peak = 0f32;
+    for &(k, start) in picks {
+        let from = start.saturating_sub(spec.context() + margin);
+        let duration = Some((start + len + margin - from) as f64 / sr);
+        let opts = LoadOptions { sr: Some(spec.sr), offset: from as f64 / sr, duration };
+        let samples = AudioStream::open(path, opts)?.read_to_end()?.samples;
+        if samples.len() < start + len - from {
+            return Ok(None);
+        }
+        peak = samples[start - from..start - from + len].iter().fold(peak, |m, v| m.max(v.abs()));
+        windows.push((k, start, spec.window(&samples, start - from)));
     }
-    let own = &samples[start - from..start - from + len];
-    let peak = own.iter().fold(0f32, |m, v| m.max(v.abs()));
-    let x = spec
-        .extract(&spec.window(&samples, start - from))
-        .map_err(|e| DataError::Feature { path: path.into(), msg: e.to_string() })?;
-    on_batch(WindowBatch { windows: vec![(k, start)], x })?;
-    Ok(Some(StreamSummary { samples: total, windows: n, computed: 1, peak }))
+    for chunk in windows.chunks(batch.max(1)) {
+        let feats: Vec<Vec<f32>> = chunk
+            .par_iter()
+            .map(|(_, _, w)| spec.extract(w))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| DataError::Feature { path: path.into(), msg: e.to_string() })?;
+        on_batch(WindowBatch { windows: chunk.iter().map(|(k, s, _)| (*k, *s)).collect(), x: feats.concat() })?;
+    }
+    Ok(Some(StreamSummary { samples: total, windows: n, computed: picks.len(), peak }))
 }
 
-/// Audio read on either side of a window reached by seeking (see [`read_one_window`]).
+/// Seek to each window rather than decode the file when the windows read (with their margins
+/// and the decoder's pre-roll after a seek) are at most half of it, and few enough to hold in
+/// memory at once (16 M samples: 64 MB).
+fn worth_seeking(picks: usize, window: usize, total: usize) -> bool {
+    let per = window + 2 * 4410; // margins and pre-roll, generously
+    picks * per <= total / 2 && picks * window <= 1 << 24
+}
+
+/// The (index, start) of the windows [`spread`]'s choice computes of `n`; `start_of` gives a
+/// window's first sample (the end window's ends at the file's end).
+fn picked(
+    (stride, keep_last, first): (usize, bool, usize),
+    n: usize,
+    start_of: impl Fn(usize) -> usize,
+) -> Vec<(usize, usize)> {
+    let mut ks: Vec<usize> = (first..n).step_by(stride.max(1)).collect();
+    if keep_last && n > 0 && ks.last() != Some(&(n - 1)) {
+        ks.push(n - 1);
+    }
+    ks.into_iter().map(|k| (k, start_of(k))).collect()
+}
+
+/// Audio read on either side of a window reached by seeking (see [`read_by_seeking`]).
 const SEEK_MARGIN_SECS: f64 = 0.1;
 
 /// (k, keep the last, first): every k-th window of `count` from `first` is computed, and the
@@ -201,16 +239,11 @@ fn expected_samples(stream: &AudioStream) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::spread;
+    use super::{picked as chosen, spread};
 
     /// The windows `spread` picks out of `n`.
     fn picked(m: usize, n: usize) -> Vec<usize> {
-        let (k, last, first) = spread(Some(m), Some(n));
-        let mut w: Vec<usize> = (first..n).filter(|i| (i - first) % k == 0).collect();
-        if last && w.last() != Some(&(n - 1)) {
-            w.push(n - 1);
-        }
-        w
+        chosen(spread(Some(m), Some(n)), n, |k| k).into_iter().map(|(k, _)| k).collect()
     }
 
     #[test]
