@@ -19,9 +19,10 @@ pub mod tags;
 
 /// Windows a file's answer comes from by default (evenly spread, first and last included):
 /// on the 50 valid 30 s clips, accuracy is flat from 2 windows to 12 (0.72) and 0.74 with all
-/// 19 (`benches/windows_curve.sh`); 16 bound a 3-minute song's cost to a quarter of the 64 used
-/// before.
-pub const DEFAULT_MAX_WINDOWS: usize = 16;
+/// 19 (`benches/windows_curve.sh`). 8 lie inside that flat part and keep a 3-minute song under
+/// 1.5x the time `librosa.load` takes to read it, on one core (`benches/predict_song.py`; each
+/// window is read by seeking to it, so the cost grows with the windows, not the song).
+pub const DEFAULT_MAX_WINDOWS: usize = 8;
 
 /// Whether this thread may wait for threads of its own that use rayon. Not on a rayon worker
 /// (a `genre scan` or any caller's parallel loop): a worker waiting for work that needs the
