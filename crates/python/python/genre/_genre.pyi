@@ -101,7 +101,7 @@ class Model:
         sr: Optional[int] = None,
         top_k: int = 3,
         segments: bool = True,
-        max_windows: Optional[int] = 16,
+        max_windows: Optional[int] = 8,
     ) -> Dict[str, Any]:
         """The genre of ``x``: a dict shaped like ``genre predict --json``'s entry: ``file``,
         ``genre``, ``top`` ([genre, probability] pairs), ``probabilities`` (one per class),
