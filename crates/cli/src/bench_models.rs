@@ -278,7 +278,10 @@ fn run_case(model: &str, case: &str, threads: usize, min_time: f64) -> Result<Me
         d.seed(0);
         let x = random(shape, &d);
         let net = Net::new(&arch, &d);
-        let times = repeat(3, min_time, &mut || Ok(drop(train::probabilities(&net, x.clone(), shape, false, &d))))?;
+        let times = repeat(3, min_time, &mut || {
+            std::hint::black_box(train::probabilities(&net, x.clone(), shape, false, &d));
+            Ok(())
+        })?;
         (times, net.num_params())
     };
     Ok(Measured {
