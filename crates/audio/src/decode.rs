@@ -108,7 +108,7 @@ struct CodecStream {
 const MAX_RECOVERABLE_ERRORS: usize = 64;
 
 /// How far before the requested offset a seek lands (then decodes and drops up to the offset).
-const SEEK_PREROLL_SECS: f64 = 0.25;
+pub const SEEK_PREROLL_SECS: f64 = 0.25;
 
 impl Decoder {
     pub fn open(path: &Path) -> Result<Self> {

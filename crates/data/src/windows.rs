@@ -27,6 +27,9 @@ pub struct StreamSummary {
     pub computed: usize,
     /// Largest absolute sample: 0 for digital silence.
     pub peak: f32,
+    /// The windows were read by seeking to each (see [`stream_windows`]), not decoded in one
+    /// pass: then `samples` is the header's length and `peak` that of the windows read.
+    pub sought: bool,
 }
 
 /// Decode `path` at the spec's rate and hand the input features of up to `batch` windows at a
@@ -67,7 +70,7 @@ pub fn stream_windows(
                 total.saturating_sub(len)
             }
         });
-        if worth_seeking(picks.len(), len + ctx, total) {
+        if worth_seeking(picks.len(), len + ctx, total, spec.sr) {
             drop(stream);
             if let Some(summary) = read_by_seeking(path, spec, &picks, (n, total), batch, on_batch)? {
                 return Ok(summary);
@@ -142,7 +145,7 @@ pub fn stream_windows(
         next = 1;
     }
     flush(&mut pending, &mut computed)?;
-    Ok(StreamSummary { samples: total, windows: next, computed, peak })
+    Ok(StreamSummary { samples: total, windows: next, computed, peak, sought: false })
 }
 
 /// The windows `picks` (index, start) alone, of `n` windows in `total` samples as the header
@@ -184,15 +187,15 @@ fn read_by_seeking(
             .map_err(|e| DataError::Feature { path: path.into(), msg: e.to_string() })?;
         on_batch(WindowBatch { windows: chunk.iter().map(|(k, s, _)| (*k, *s)).collect(), x: feats.concat() })?;
     }
-    Ok(Some(StreamSummary { samples: total, windows: n, computed: picks.len(), peak }))
+    Ok(Some(StreamSummary { samples: total, windows: n, computed: picks.len(), peak, sought: true }))
 }
 
 /// Seek to each window rather than decode the file when the windows read (with their margins
 /// and the decoder's pre-roll after a seek) are at most half of it, and few enough to hold in
 /// memory at once (16 M samples: 64 MB).
-fn worth_seeking(picks: usize, window: usize, total: usize) -> bool {
-    let per = window + 2 * 4410; // margins and pre-roll, generously
-    picks * per <= total / 2 && picks * window <= 1 << 24
+fn worth_seeking(picks: usize, window: usize, total: usize, sr: u32) -> bool {
+    let extra = (2.0 * SEEK_MARGIN_SECS + genre_audio::decode::SEEK_PREROLL_SECS) * sr as f64;
+    picks * (window + extra as usize) <= total / 2 && picks * window <= 1 << 24
 }
 
 /// The (index, start) of the windows [`spread`]'s choice computes of `n`; `start_of` gives a

@@ -45,8 +45,12 @@ fn spread_windows_are_read_by_seeking_and_equal_the_whole_decodes() {
     for spec in [FeatureSpec::new(FeatureKind::Gtzan57, 30.0, 15.0), FeatureSpec::musicnn(187.0 * 256.0 / 16000.0)] {
         let (all_summary, all) = windows(&path, &spec, None);
         // 1: the middle window; 4 of the 34 musicnn windows: 0, 11, 22 and the end window.
+        assert!(!all_summary.sought);
         for max in [1, 4] {
             let (summary, some) = windows(&path, &spec, Some(max));
+            // Seeking pays when the windows are at most half the file: not 4 x 30 s of 100 s.
+            let sparse = !(spec.kind == FeatureKind::Gtzan57 && max == 4);
+            assert_eq!(summary.sought, sparse, "{:?}, {max} windows", spec.kind);
             assert!(!some.is_empty() && some.len() <= max);
             if max == 1 {
                 assert_eq!(some[0].0, (all_summary.windows - 1) / 2, "{:?}: the middle window", spec.kind);
@@ -101,4 +105,5 @@ fn a_header_that_promises_more_than_the_file_holds_falls_back_to_the_whole_decod
     assert!(start + 30 * 22050 <= 40 * 22050, "the window {start} lies inside the 40 s the file holds");
     assert!(x.iter().all(|v| v.is_finite()));
     assert!(summary.samples <= 40 * 22050 + 1, "the length read, not the header's: {}", summary.samples);
+    assert!(!summary.sought, "the window past the real end sent it back to the whole decode");
 }
