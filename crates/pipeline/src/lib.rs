@@ -19,8 +19,8 @@ pub mod tags;
 
 /// Windows a file's answer comes from by default (evenly spread, first and last included):
 /// on the 50 valid 30 s clips, accuracy is flat from 2 windows to 12 (0.72) and 0.74 with all
-/// 19 (`benches/windows_curve.sh`). 8 lie inside that flat part and keep a 3-minute song under
-/// 1.5x the time `librosa.load` takes to read it, on one core (`benches/predict_song.py`; each
+/// 19 (`benches/windows_curve.sh`). 8 lie inside that flat part and bring a 3-minute song to
+/// about 1.5x the time `librosa.load` takes to read it, on one core (`benches/predict_song.py`; each
 /// window is read by seeking to it, so the cost grows with the windows, not the song).
 pub const DEFAULT_MAX_WINDOWS: usize = 8;
 
