@@ -116,9 +116,15 @@ pub fn run(args: ModelsArgs) -> Result<ExitCode> {
         println!("|---|---|---:|---:|---:|---:|---:|---:|");
     }
     let mut failed = 0;
+    let total = models.len() * cases.len() * threads.len();
+    let mut done = 0;
     for &model in &models {
         for &case in &cases {
             for &n in &threads {
+                done += 1;
+                // A case takes seconds (a crnn step at 1 thread: ~2 s, 8 of them per stack): say
+                // which one is running.
+                eprintln!("[{done}/{total}] {model} {case}, {n} thread(s)...");
                 match measure_both(&args, model, case, n) {
                     Ok((ours, theirs)) => print_row(&args, model, case, n, &ours, theirs.as_ref())?,
                     Err(e) => {
