@@ -122,7 +122,7 @@ pub fn run(args: ModelsArgs) -> Result<ExitCode> {
         for &case in &cases {
             for &n in &threads {
                 done += 1;
-                // A case takes seconds (a crnn step at 1 thread: ~2 s, 8 of them per stack): say
+                // A case can take half a minute (8 crnn steps of ~2 s, twice with --torch): say
                 // which one is running.
                 eprintln!("[{done}/{total}] {model} {case}, {n} thread(s)...");
                 match measure_both(&args, model, case, n) {
