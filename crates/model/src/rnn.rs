@@ -4,8 +4,9 @@
 //! the hidden state's, for each of the four gates), eight bias additions, and writes the step's
 //! output into the whole `[B, T, H]` sequence tensor, which under autodiff copies it each step.
 //! Here one product of `[x_t, h_{t-1}]` with the four gates' weights side by side makes every
-//! gate at once, one sigmoid activates them all, and the steps' outputs stay a list. The parameters are burn's `Lstm`'s own, so
-//! saved models load unchanged; tests hold outputs and gradients equal to burn's.
+//! gate at once, one sigmoid activates them all, and the steps' outputs stay a list. The
+//! parameters are burn's `Lstm`'s own, so saved models load unchanged; tests hold outputs and
+//! gradients equal to burn's.
 
 use burn::nn::activation::Activation;
 use burn::nn::Lstm;
