@@ -62,7 +62,10 @@ pub fn stream_windows(
         full + usize::from(cover_end && n > len && (full - 1) * hop + len + min_tail <= n)
     });
     let (stride, keep_last, first) = spread(max_windows, expected);
-    if let (Some(n), Some(total)) = (expected, header_total) {
+    // Only a spread subset is sought, and only as many windows as `worth_seeking` could take:
+    // the header's claimed length alone never sizes the list of picks.
+    let few = |n: usize| stride > 1 && (n - first) / stride < (1 << 24) / (len + ctx).max(1);
+    if let (Some(n), Some(total)) = (expected.filter(|&n| few(n)), header_total) {
         let picks = picked((stride, keep_last, first), n, |k| {
             if k * hop + len <= total {
                 k * hop

@@ -107,3 +107,21 @@ fn a_header_that_promises_more_than_the_file_holds_falls_back_to_the_whole_decod
     assert!(summary.samples <= 40 * 22050 + 1, "the length read, not the header's: {}", summary.samples);
     assert!(!summary.sought, "the window past the real end sent it back to the whole decode");
 }
+
+#[test]
+fn a_header_claiming_hours_of_a_two_second_file_neither_allocates_for_them_nor_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.wav");
+    write_wav(&path, &genre_clip(0, 2.0, 22050, 9), 22050, 1, WavFormat::Pcm16).unwrap();
+    // The data chunk's size (bytes 40..44) now claims 4 GB: about 27 hours of 16-bit audio.
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[40..44].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    let spec = FeatureSpec::musicnn(187.0 * 256.0 / 16000.0);
+    for max in [None, Some(8), Some(1)] {
+        let (summary, got) = windows(&path, &spec, max);
+        assert!(!got.is_empty(), "{max:?}: a window of the audio there is");
+        assert!(!summary.sought, "{max:?}: the sought windows lay past the real end");
+        assert!(summary.samples <= 2 * 16000 + 1, "{max:?}: {} samples read", summary.samples);
+    }
+}
