@@ -9,19 +9,40 @@
 
 use std::cell::RefCell;
 
-/// `dst[m x n] = lhs[m x k] · rhs` (`dst` row-major), where `lhs[i, kk]` is
-/// `lhs[i * lhs_rs + kk * lhs_cs]` (any strides: a convolution's input can be read in place)
-/// and `rhs` is given transposed as `rhs_t[n x k]` (a convolution's `[filters, taps]` weights
-/// as stored). gemm (the crate burn itself uses; AVX-512 or AVX2 kernels chosen at run time),
-/// single-threaded: callers parallelise over items.
-pub fn matmul_nt(m: usize, n: usize, k: usize, lhs: (&[f32], usize, usize), rhs_t: &[f32], dst: &mut [f32]) {
-    let (lhs, lhs_rs, lhs_cs) = lhs;
-    if m == 0 || n == 0 || k == 0 {
-        dst[..m * n].fill(0.0);
+/// A read-only matrix in a slice: element `(i, j)` is `data[i * rs + j * cs]` (any strides, so a
+/// transposed or strided view is read in place).
+#[derive(Clone, Copy)]
+pub struct MatRef<'a> {
+    pub data: &'a [f32],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl<'a> MatRef<'a> {
+    pub fn new(data: &'a [f32], rs: usize, cs: usize) -> Self {
+        Self { data, rs, cs }
+    }
+    /// Whether every element of a `rows x cols` matrix lies inside the slice.
+    fn holds(&self, rows: usize, cols: usize) -> bool {
+        rows == 0 || cols == 0 || (rows - 1) * self.rs + (cols - 1) * self.cs < self.data.len()
+    }
+}
+
+/// `dst[m x n] (+)= lhs[m x k] · rhs[k x n]`, `dst` row-major with row stride `dst_rs`; with
+/// `accumulate` the product is added to what `dst` holds. gemm (the crate burn itself uses; AVX-512
+/// or AVX2 kernels chosen at run time), single-threaded: callers parallelise over items.
+pub fn gemm(m: usize, n: usize, k: usize, dst: (&mut [f32], usize), lhs: MatRef, rhs: MatRef, accumulate: bool) {
+    let (dst, dst_rs) = dst;
+    if m == 0 || n == 0 {
         return;
     }
-    let last = (m - 1) * lhs_rs + (k - 1) * lhs_cs;
-    assert!(last < lhs.len() && rhs_t.len() >= n * k && dst.len() >= m * n, "matmul_nt: shapes");
+    assert!(lhs.holds(m, k) && rhs.holds(k, n) && (m - 1) * dst_rs + n <= dst.len() && dst_rs >= n, "gemm: shapes");
+    if k == 0 {
+        if !accumulate {
+            (0..m).for_each(|i| dst[i * dst_rs..i * dst_rs + n].fill(0.0));
+        }
+        return;
+    }
     // SAFETY: the assert keeps every index the strides reach inside the slices; `dst` does not
     // alias the inputs (it is a distinct &mut).
     unsafe {
@@ -30,16 +51,16 @@ pub fn matmul_nt(m: usize, n: usize, k: usize, lhs: (&[f32], usize, usize), rhs_
             n,
             k,
             dst.as_mut_ptr(),
-            1,          // dst column stride
-            n as isize, // dst row stride
-            false,
-            lhs.as_ptr(),
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs_t.as_ptr(),
-            k as isize, // rhs[kk, j] = rhs_t[j * k + kk]: column stride k, row stride 1
             1,
-            0.0,
+            dst_rs as isize,
+            accumulate,
+            lhs.data.as_ptr(),
+            lhs.cs as isize,
+            lhs.rs as isize,
+            rhs.data.as_ptr(),
+            rhs.cs as isize,
+            rhs.rs as isize,
+            1.0,
             1.0,
             false,
             false,
@@ -47,6 +68,13 @@ pub fn matmul_nt(m: usize, n: usize, k: usize, lhs: (&[f32], usize, usize), rhs_
             gemm::Parallelism::None,
         );
     }
+}
+
+/// `dst[m x n] = lhs[m x k] · rhs` (`dst` row-major), where `lhs[i, kk]` is
+/// `lhs[i * lhs_rs + kk * lhs_cs]` (a convolution's input can be read in place) and `rhs` is
+/// given transposed as `rhs_t[n x k]` (a convolution's `[filters, taps]` weights as stored).
+pub fn matmul_nt(m: usize, n: usize, k: usize, lhs: (&[f32], usize, usize), rhs_t: &[f32], dst: &mut [f32]) {
+    gemm(m, n, k, (dst, n), MatRef::new(lhs.0, lhs.1, lhs.2), MatRef::new(rhs_t, 1, k), false);
 }
 
 /// A `[time, mel]` convolution ('same' over time as TensorFlow pads it, 'valid' over mel)

@@ -1,0 +1,197 @@
+//! The kernels of [`super::conv`] and [`super::pool`] as operators of burn's backends, through
+//! burn 0.22's backend extensions: [`FastOps`] on `Flex` (inference) and on `Autodiff<Flex>`
+//! (training, with the backward passes written here), reached from `Tensor`s through `Dispatch`.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{backend_extension, Autodiff, Backend, Flex, TensorMetadata};
+use burn::tensor::TensorData;
+
+use super::conv::{self, ConvShape};
+use super::pool::{self, PoolShape};
+
+/// Operators the models call on whatever backend their tensors live on.
+#[backend_extension(Flex, Autodiff)]
+pub trait FastOps: Backend {
+    /// `conv(x, weight) + bias`: `x` `[B, Cin, H, W]`, `weight` `[Cout, Cin, kh, kw]`, `bias`
+    /// `[Cout]`, stride 1, zero padding `[top, bottom, left, right]`.
+    fn fast_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        pad: [usize; 4],
+    ) -> FloatTensor<Self>;
+    /// Max pooling over `kernel`-sized windows that tile the plane (stride = kernel, floor).
+    fn fast_max_pool2d(x: FloatTensor<Self>, kernel: [usize; 2]) -> FloatTensor<Self>;
+}
+
+/// What the autodiff backend needs from the backend under it: forward passes that keep what the
+/// backward pass reads, and the backward passes.
+pub trait FastGrads: FastOps {
+    /// `(dx, dweight, dbias)` of [`FastOps::fast_conv2d`] given the output's gradient.
+    fn conv2d_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+        pad: [usize; 4],
+        want_dx: bool,
+    ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>, FloatTensor<Self>);
+    /// [`FastOps::fast_max_pool2d`] and where each maximum came from.
+    fn max_pool2d_with_argmax(x: FloatTensor<Self>, kernel: [usize; 2]) -> (FloatTensor<Self>, Argmax);
+    fn max_pool2d_backward(dy: FloatTensor<Self>, argmax: &Argmax) -> FloatTensor<Self>;
+}
+
+/// The pooling's geometry and each output's index in its input plane.
+#[derive(Debug, Clone)]
+pub struct Argmax {
+    shape: PoolShape,
+    at: Arc<Vec<u32>>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flex: plain slices in and out.
+
+/// The tensor's values in row-major order (borrowed when already laid out so).
+fn values(t: &FlexTensor) -> Cow<'_, [f32]> {
+    match t.layout().contiguous_offsets() {
+        Some((from, to)) => Cow::Borrowed(&t.storage::<f32>()[from..to]),
+        None => Cow::Owned(t.to_contiguous().storage::<f32>().to_vec()),
+    }
+}
+
+fn dims4(t: &FlexTensor) -> [usize; 4] {
+    let s = t.shape();
+    assert_eq!(s.num_dims(), 4, "expected a 4-d tensor, got {s:?}");
+    [s[0], s[1], s[2], s[3]]
+}
+
+fn flex<const N: usize>(v: Vec<f32>, shape: [usize; N]) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(v, shape))
+}
+
+fn conv_shape(x: &FlexTensor, weight: &FlexTensor, pad: [usize; 4]) -> ConvShape {
+    let ([batch, cin, h, w], [cout, wcin, kh, kw]) = (dims4(x), dims4(weight));
+    assert_eq!(cin, wcin, "conv2d: input has {cin} channels, weights expect {wcin}");
+    ConvShape { batch, cin, h, w, cout, kh, kw, pad }
+}
+
+fn pool_shape(x: &FlexTensor, [kh, kw]: [usize; 2]) -> ([usize; 4], PoolShape) {
+    let [b, c, h, w] = dims4(x);
+    ([b, c, h / kh.max(1), w / kw.max(1)], PoolShape { planes: b * c, h, w, kh, kw })
+}
+
+impl FastOps for Flex {
+    fn fast_conv2d(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, pad: [usize; 4]) -> FlexTensor {
+        let s = conv_shape(&x, &weight, pad);
+        let y = conv::forward(&s, &values(&x), &values(&weight), &values(&bias));
+        flex(y, [s.batch, s.cout, s.out_h(), s.out_w()])
+    }
+    fn fast_max_pool2d(x: FlexTensor, kernel: [usize; 2]) -> FlexTensor {
+        let (out, s) = pool_shape(&x, kernel);
+        flex(pool::forward(&s, &values(&x)), out)
+    }
+}
+
+impl FastGrads for Flex {
+    fn conv2d_backward(
+        x: FlexTensor,
+        weight: FlexTensor,
+        dy: FlexTensor,
+        pad: [usize; 4],
+        want_dx: bool,
+    ) -> (Option<FlexTensor>, FlexTensor, FlexTensor) {
+        let s = conv_shape(&x, &weight, pad);
+        let (dx, dw, db) = conv::backward(&s, &values(&x), &values(&weight), &values(&dy), want_dx);
+        (dx.map(|dx| flex(dx, [s.batch, s.cin, s.h, s.w])), flex(dw, [s.cout, s.cin, s.kh, s.kw]), flex(db, [s.cout]))
+    }
+    fn max_pool2d_with_argmax(x: FlexTensor, kernel: [usize; 2]) -> (FlexTensor, Argmax) {
+        let (out, shape) = pool_shape(&x, kernel);
+        let (y, at) = pool::forward_with_argmax(&shape, &values(&x));
+        (flex(y, out), Argmax { shape, at: Arc::new(at) })
+    }
+    fn max_pool2d_backward(dy: FlexTensor, argmax: &Argmax) -> FlexTensor {
+        let s = argmax.shape;
+        let [_, c, _, _] = dims4(&dy);
+        let dx = pool::backward(&s, &values(&dy), &argmax.at);
+        flex(dx, [s.planes / c.max(1), c, s.h, s.w])
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Autodiff: the forward pass on the inner backend, recording what the backward pass needs.
+
+#[derive(Debug)]
+struct ConvBackward;
+
+impl<B: FastGrads> Backward<B, 3> for ConvBackward {
+    /// (x, weight, padding).
+    type State = (FloatTensor<B>, FloatTensor<B>, [usize; 4]);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_w, node_b] = ops.parents;
+        let dy = grads.consume::<B>(&ops.node);
+        let (x, weight, pad) = ops.state;
+        let (dx, dw, db) = B::conv2d_backward(x, weight, dy, pad, node_x.is_some());
+        if let (Some(node), Some(dx)) = (node_x, dx) {
+            grads.register::<B>(node.id, dx);
+        }
+        if let Some(node) = node_w {
+            grads.register::<B>(node.id, dw);
+        }
+        if let Some(node) = node_b {
+            grads.register::<B>(node.id, db);
+        }
+    }
+}
+
+#[derive(Debug)]
+struct PoolBackward;
+
+impl<B: FastGrads> Backward<B, 1> for PoolBackward {
+    type State = Argmax;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x] = ops.parents;
+        let dy = grads.consume::<B>(&ops.node);
+        if let Some(node) = node_x {
+            grads.register::<B>(node.id, B::max_pool2d_backward(dy, &ops.state));
+        }
+    }
+}
+
+impl<B: FastGrads, C: CheckpointStrategy> FastOps for Autodiff<B, C> {
+    fn fast_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        pad: [usize; 4],
+    ) -> FloatTensor<Self> {
+        match ConvBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let (x, w, b) = (x.into_primitive(), weight.into_primitive(), bias.into_primitive());
+                let y = B::fast_conv2d(x.clone(), w.clone(), b, pad);
+                prep.finish((x, w, pad), y)
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(B::fast_conv2d(x.into_primitive(), weight.into_primitive(), bias.into_primitive(), pad))
+            }
+        }
+    }
+
+    fn fast_max_pool2d(x: FloatTensor<Self>, kernel: [usize; 2]) -> FloatTensor<Self> {
+        match PoolBackward.prepare::<C>([x.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let (y, argmax) = B::max_pool2d_with_argmax(x.into_primitive(), kernel);
+                prep.finish(argmax, y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::fast_max_pool2d(x.into_primitive(), kernel)),
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Our own operators for the layers where burn-flex is slow: 2-D convolution and max pooling,
+//! forward and backward (see [`conv`] and [`pool`] for why). The models call [`conv2d`] and
+//! [`max_pool2d`] with burn's own modules, so the parameters, their names and saved models stay
+//! burn's; a layer these kernels do not cover (strides, dilation, groups, overlapping or padded
+//! pooling, another dtype) goes to burn's op instead.
+
+pub mod backend;
+pub mod conv;
+pub mod pool;
+
+use burn::backend::Dispatch;
+use burn::nn::conv::Conv2d;
+use burn::nn::pool::MaxPool2d;
+use burn::nn::PaddingConfig2d;
+use burn::prelude::*;
+use burn::tensor::DType;
+
+use backend::FastOps;
+
+/// `conv.forward(x)`, on our kernels when the layer is a plain stride-1 convolution.
+pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let plain = conv.stride == [1, 1] && conv.dilation == [1, 1] && conv.groups == 1 && x.dtype() == DType::F32;
+    if !plain {
+        return conv.forward(x);
+    }
+    let [_, _, h, w] = x.dims();
+    let [kh, kw] = conv.kernel_size;
+    let pad = match &conv.padding {
+        PaddingConfig2d::Valid => [0; 4],
+        PaddingConfig2d::Same => {
+            let [top, bottom] = same_padding(kh, h);
+            let [left, right] = same_padding(kw, w);
+            [top, bottom, left, right]
+        }
+        PaddingConfig2d::Explicit(top, left, bottom, right) => [*top, *bottom, *left, *right],
+    };
+    let weight = conv.weight.val();
+    let bias = match &conv.bias {
+        Some(b) => b.val(),
+        None => Tensor::zeros([weight.dims()[0]], &weight.device()),
+    };
+    let y = <Dispatch as FastOps>::fast_conv2d(x.into_dispatch(), weight.into_dispatch(), bias.into_dispatch(), pad);
+    Tensor::from_dispatch(y)
+}
+
+/// burn's 'same' padding at stride 1 (`PaddingConfig2d::Same`): `kernel - 1` in all (none for an
+/// empty axis), the odd one at the end.
+fn same_padding(kernel: usize, size: usize) -> [usize; 2] {
+    let total = if size > 0 { kernel.saturating_sub(1) } else { 0 };
+    [total / 2, total - total / 2]
+}
+
+/// `pool.forward(x)`, on our kernel when the windows tile the plane (stride = kernel, no padding,
+/// no dilation, floor).
+pub fn max_pool2d(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
+    let tiles = pool.stride == pool.kernel_size
+        && pool.kernel_size.iter().all(|&k| k > 0)
+        && pool.dilation == [1, 1]
+        && !pool.ceil_mode
+        && matches!(pool.padding, PaddingConfig2d::Valid | PaddingConfig2d::Explicit(0, 0, 0, 0))
+        && x.dtype() == DType::F32;
+    if !tiles {
+        return pool.forward(x);
+    }
+    Tensor::from_dispatch(<Dispatch as FastOps>::fast_max_pool2d(x.into_dispatch(), pool.kernel_size))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::conv::Conv2dConfig;
+    use burn::nn::pool::MaxPool2dConfig;
+    use burn::tensor::{Distribution, Gradients};
+
+    fn close<const D: usize>(what: &str, a: Tensor<D>, b: Tensor<D>, tol: f32) {
+        assert_eq!(a.dims(), b.dims(), "{what}: shapes");
+        let (a, b) = (a.into_data().try_to_vec::<f32>().unwrap(), b.into_data().try_to_vec::<f32>().unwrap());
+        let scale = b.iter().fold(1f32, |m, v| m.max(v.abs()));
+        let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+        assert!(worst <= tol * scale, "{what}: largest difference {worst} > {tol} x {scale}");
+    }
+
+    fn convs(d: &Device) -> Vec<Conv2d> {
+        vec![
+            Conv2dConfig::new([3, 5], [3, 3]).with_padding(PaddingConfig2d::Same).init(d),
+            Conv2dConfig::new([1, 4], [3, 3]).with_padding(PaddingConfig2d::Same).with_bias(false).init(d),
+            Conv2dConfig::new([2, 3], [4, 2]).with_padding(PaddingConfig2d::Same).init(d), // asymmetric
+            Conv2dConfig::new([2, 3], [1, 1]).init(d),
+            Conv2dConfig::new([2, 3], [3, 2]).with_padding(PaddingConfig2d::Explicit(2, 0, 1, 1)).init(d),
+            Conv2dConfig::new([2, 3], [3, 3]).with_stride([2, 1]).init(d), // burn's path
+        ]
+    }
+
+    /// The same loss through our op and burn's: equal outputs, and equal gradients for the
+    /// input and every parameter.
+    #[test]
+    fn conv2d_equals_burns_forward_and_gradients() {
+        let d = crate::device::training();
+        d.seed(3);
+        for conv in convs(&d) {
+            let what = format!("{:?} {:?} {:?}", conv.weight.dims(), conv.padding, conv.stride);
+            let cin = conv.weight.dims()[1];
+            let x = Tensor::<4>::random([2, cin, 9, 7], Distribution::Normal(0.0, 1.0), &d).require_grad();
+            let ours = conv2d(&conv, x.clone());
+            let theirs = conv.forward(x.clone());
+            close(&format!("{what} forward"), ours.clone(), theirs.clone(), 1e-5);
+            let r = Tensor::<4>::random(theirs.dims(), Distribution::Normal(0.0, 1.0), &d);
+            let (g1, g2) = ((ours * r.clone()).sum().backward(), (theirs * r).sum().backward());
+            close(&format!("{what} dx"), x.grad(&g1).unwrap(), x.grad(&g2).unwrap(), 1e-5);
+            let w = |g: &Gradients| conv.weight.grad(g).unwrap();
+            close(&format!("{what} dweight"), w(&g1), w(&g2), 1e-5);
+            if let Some(b) = &conv.bias {
+                close(&format!("{what} dbias"), b.grad(&g1).unwrap(), b.grad(&g2).unwrap(), 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn conv2d_equals_burns_on_the_inference_device() {
+        let d = crate::device::base();
+        d.seed(4);
+        for conv in convs(&d) {
+            let cin = conv.weight.dims()[1];
+            let x = Tensor::<4>::random([3, cin, 6, 11], Distribution::Normal(0.0, 1.0), &d);
+            close("inference", conv2d(&conv, x.clone()), conv.forward(x), 1e-5);
+        }
+    }
+
+    #[test]
+    fn max_pool2d_equals_burns_forward_and_gradients() {
+        let d = crate::device::training();
+        d.seed(5);
+        let pools = [
+            MaxPool2dConfig::new([2, 2]).init(),
+            MaxPool2dConfig::new([4, 1]).init(),
+            MaxPool2dConfig::new([3, 3]).with_strides([1, 1]).init(), // overlapping: burn's path
+        ];
+        for pool in pools {
+            let x = Tensor::<4>::random([2, 3, 9, 7], Distribution::Normal(0.0, 1.0), &d).require_grad();
+            let (ours, theirs) = (max_pool2d(&pool, x.clone()), pool.forward(x.clone()));
+            close("pool forward", ours.clone(), theirs.clone(), 0.0);
+            let r = Tensor::<4>::random(theirs.dims(), Distribution::Normal(0.0, 1.0), &d);
+            let (g1, g2) = ((ours * r.clone()).sum().backward(), (theirs * r).sum().backward());
+            close("pool dx", x.grad(&g1).unwrap(), x.grad(&g2).unwrap(), 0.0);
+        }
+        let base = crate::device::base();
+        let x = Tensor::<4>::random([1, 2, 5, 8], Distribution::Normal(0.0, 1.0), &base);
+        let pool = MaxPool2dConfig::new([2, 2]).init();
+        close("pool inference", max_pool2d(&pool, x.clone()), pool.forward(x), 0.0);
+    }
+}
