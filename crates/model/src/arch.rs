@@ -382,3 +382,84 @@ impl MusicnnHead {
 fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().try_to_vec::<f32>().expect("f32 tensor")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Distribution;
+
+    /// The cnn's conv blocks through our operators and through burn's own modules: the same
+    /// output and the same gradient for every parameter (batch norm in training mode).
+    #[test]
+    fn cnn_features_and_gradients_equal_burns_ops() {
+        let d = crate::device::training();
+        d.seed(11);
+        let net = Cnn::new(&ArchConfig::new(Family::Cnn, 32, 24, 3), &d);
+        let x = Tensor::<3>::random([4, 32, 24], Distribution::Normal(0.0, 1.0), &d);
+        let theirs = {
+            let x = as_image(x.clone());
+            let x = net.b1.forward(net.pool.forward(relu(net.c1.forward(x))));
+            let x = net.b2.forward(net.pool.forward(relu(net.c2.forward(x))));
+            net.b3.forward(net.pool.forward(relu(net.c3.forward(x))))
+        };
+        let ours = net.features(x);
+        let r = Tensor::<4>::random(ours.dims(), Distribution::Normal(0.0, 1.0), &d);
+        let worst = (ours.clone() - theirs.clone()).abs().max().into_scalar::<f32>();
+        assert!(worst < 1e-4, "features differ by {worst}");
+        let (g1, g2) = ((ours * r.clone()).sum().backward(), (theirs * r).sum().backward());
+        let convs = [&net.c1, &net.c2, &net.c3];
+        for (i, c) in convs.iter().enumerate() {
+            let (a, b) = (c.weight.grad(&g1).unwrap(), c.weight.grad(&g2).unwrap());
+            let scale = b.clone().abs().max().into_scalar::<f32>();
+            let worst = (a - b).abs().max().into_scalar::<f32>();
+            assert!(worst <= 1e-4 * scale, "conv {i} weight gradient differs by {worst} (scale {scale})");
+        }
+        for (i, n) in [&net.b1, &net.b2, &net.b3].iter().enumerate() {
+            let (a, b) = (n.gamma.grad(&g1).unwrap(), n.gamma.grad(&g2).unwrap());
+            let worst = (a - b).abs().max().into_scalar::<f32>();
+            assert!(worst <= 1e-4, "batch norm {i} gamma gradient differs by {worst}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod training_tests {
+    use crate::arch::{ArchConfig, Family};
+    use crate::net::Net;
+    use crate::ops::REFERENCE;
+    use crate::train::{self, Batch, TrainOptions};
+    use burn::prelude::*;
+
+    /// Steps of cnn training from the same start, once on our operators and once on burn's: the
+    /// losses stay together (not bit-identical: the sums run in another order). This also holds
+    /// the parameters' lazy initialisation to burn's order (weights, then bias).
+    #[test]
+    fn cnn_training_steps_follow_burns() {
+        let run = |reference: bool| -> Vec<f32> {
+            REFERENCE.set(reference);
+            let d = crate::device::training();
+            d.seed(21);
+            let arch = ArchConfig::new(Family::Cnn, 32, 24, 4);
+            let mut net = Net::new(&arch, &d);
+            let mut optim = train::optimizer(&TrainOptions::default());
+            let weights = Tensor::<1>::ones([4], &d);
+            let shape = [8, 32, 24];
+            let x: Vec<f32> = (0..8 * 32 * 24).map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0)).collect();
+            let y: Vec<f32> = (0..8 * 4).map(|i| f32::from(u8::from(i % 4 == (i / 4) % 4))).collect();
+            let mut losses = vec![];
+            for _ in 0..STEPS {
+                let (next, loss, _) =
+                    train::step(net, &mut optim, Batch { x: x.clone(), y: &y, shape }, &weights, false, 1e-3);
+                net = next;
+                losses.push(loss);
+            }
+            REFERENCE.set(false);
+            losses
+        };
+        const STEPS: usize = 40;
+        let (ours, theirs) = (run(false), run(true));
+        for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+            assert!((a - b).abs() <= 1e-4 * b.abs().max(1e-2), "step {i}: loss {a} vs {b}");
+        }
+    }
+}

@@ -351,7 +351,7 @@ impl MidLayer {
         }
     }
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        self.bn.forward(relu(self.conv.forward(x)))
+        self.bn.forward(relu(crate::ops::conv1d(&self.conv, x)))
     }
 }
 

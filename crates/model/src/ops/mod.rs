@@ -9,9 +9,9 @@ pub mod conv;
 pub mod pool;
 
 use burn::backend::Dispatch;
-use burn::nn::conv::Conv2d;
+use burn::nn::conv::{Conv1d, Conv2d};
 use burn::nn::pool::MaxPool2d;
-use burn::nn::PaddingConfig2d;
+use burn::nn::{PaddingConfig1d, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::DType;
 
@@ -20,7 +20,7 @@ use backend::FastOps;
 /// `conv.forward(x)`, on our kernels when the layer is a plain stride-1 convolution.
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     let plain = conv.stride == [1, 1] && conv.dilation == [1, 1] && conv.groups == 1 && x.dtype() == DType::F32;
-    if !plain {
+    if !plain || reference() {
         return conv.forward(x);
     }
     let [_, _, h, w] = x.dims();
@@ -34,11 +34,50 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         }
         PaddingConfig2d::Explicit(top, left, bottom, right) => [*top, *bottom, *left, *right],
     };
+    // Weights before bias, as burn's forward takes them: parameters are initialised lazily, on
+    // first use, from the device's random stream, so the order decides their values.
     let weight = conv.weight.val();
-    let bias = match &conv.bias {
-        Some(b) => b.val(),
-        None => Tensor::zeros([weight.dims()[0]], &weight.device()),
+    let bias = conv.bias.as_ref().map(|b| b.val());
+    fast_conv(x, weight, bias, pad)
+}
+
+/// `conv.forward(x)` for `[B, C, T]`, as a `1 x kernel` 2-D convolution on our kernels when the
+/// layer is a plain stride-1 convolution.
+pub fn conv1d(conv: &Conv1d, x: Tensor<3>) -> Tensor<3> {
+    let plain = conv.stride == 1 && conv.dilation == 1 && conv.groups == 1 && x.dtype() == DType::F32;
+    if !plain || reference() {
+        return conv.forward(x);
+    }
+    let [b, c, t] = x.dims();
+    let [left, right] = match &conv.padding {
+        PaddingConfig1d::Valid => [0; 2],
+        PaddingConfig1d::Same => same_padding(conv.kernel_size, t),
+        PaddingConfig1d::Explicit(left, right) => [*left, *right],
     };
+    let weight = conv.weight.val(); // before bias: see conv2d
+    let [cout, cin, k] = weight.dims();
+    let bias = conv.bias.as_ref().map(|b| b.val());
+    let y = fast_conv(x.reshape([b, c, 1, t]), weight.reshape([cout, cin, 1, k]), bias, [0, 0, left, right]);
+    let [_, _, _, t_out] = y.dims();
+    y.reshape([b, cout, t_out])
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests set it to run a whole network on burn's own ops, the reference for ours.
+    pub(crate) static REFERENCE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn reference() -> bool {
+    #[cfg(test)]
+    return REFERENCE.get();
+    #[cfg(not(test))]
+    false
+}
+
+/// Our stride-1 convolution, on whatever backend `x` lives (a missing bias is a constant zero).
+fn fast_conv(x: Tensor<4>, weight: Tensor<4>, bias: Option<Tensor<1>>, pad: [usize; 4]) -> Tensor<4> {
+    let bias = bias.unwrap_or_else(|| Tensor::zeros([weight.dims()[0]], &weight.device()));
     let y = <Dispatch as FastOps>::fast_conv2d(x.into_dispatch(), weight.into_dispatch(), bias.into_dispatch(), pad);
     Tensor::from_dispatch(y)
 }
@@ -59,7 +98,7 @@ pub fn max_pool2d(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
         && !pool.ceil_mode
         && matches!(pool.padding, PaddingConfig2d::Valid | PaddingConfig2d::Explicit(0, 0, 0, 0))
         && x.dtype() == DType::F32;
-    if !tiles {
+    if !tiles || reference() {
         return pool.forward(x);
     }
     Tensor::from_dispatch(<Dispatch as FastOps>::fast_max_pool2d(x.into_dispatch(), pool.kernel_size))
@@ -68,7 +107,7 @@ pub fn max_pool2d(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::nn::conv::Conv2dConfig;
+    use burn::nn::conv::{Conv1dConfig, Conv2dConfig};
     use burn::nn::pool::MaxPool2dConfig;
     use burn::tensor::{Distribution, Gradients};
 
@@ -123,6 +162,27 @@ mod tests {
             let cin = conv.weight.dims()[1];
             let x = Tensor::<4>::random([3, cin, 6, 11], Distribution::Normal(0.0, 1.0), &d);
             close("inference", conv2d(&conv, x.clone()), conv.forward(x), 1e-5);
+        }
+    }
+
+    #[test]
+    fn conv1d_equals_burns_forward_and_gradients() {
+        let d = crate::device::training();
+        d.seed(6);
+        let convs = [
+            Conv1dConfig::new(5, 4, 7).with_padding(PaddingConfig1d::Explicit(3, 3)).init(&d),
+            Conv1dConfig::new(3, 2, 4).with_padding(PaddingConfig1d::Same).with_bias(false).init(&d),
+            Conv1dConfig::new(3, 2, 3).with_stride(2).init(&d), // burn's path
+        ];
+        for conv in convs {
+            let cin = conv.weight.dims()[1];
+            let x = Tensor::<3>::random([2, cin, 13], Distribution::Normal(0.0, 1.0), &d).require_grad();
+            let (ours, theirs) = (conv1d(&conv, x.clone()), conv.forward(x.clone()));
+            close("conv1d forward", ours.clone(), theirs.clone(), 1e-5);
+            let r = Tensor::<3>::random(theirs.dims(), Distribution::Normal(0.0, 1.0), &d);
+            let (g1, g2) = ((ours * r.clone()).sum().backward(), (theirs * r).sum().backward());
+            close("conv1d dx", x.grad(&g1).unwrap(), x.grad(&g2).unwrap(), 1e-5);
+            close("conv1d dweight", conv.weight.grad(&g1).unwrap(), conv.weight.grad(&g2).unwrap(), 1e-5);
         }
     }
 
