@@ -392,6 +392,7 @@ mod tests {
     /// output and the same gradient for every parameter (batch norm in training mode).
     #[test]
     fn cnn_features_and_gradients_equal_burns_ops() {
+        let _stream = crate::device::random_stream();
         let d = crate::device::training();
         d.seed(11);
         let net = Cnn::new(&ArchConfig::new(Family::Cnn, 32, 24, 3), &d);
@@ -435,6 +436,7 @@ mod training_tests {
     /// the parameters' lazy initialisation to burn's order (weights, then bias).
     #[test]
     fn cnn_training_steps_follow_burns() {
+        let _stream = crate::device::random_stream();
         let run = |reference: bool| -> Vec<f32> {
             REFERENCE.set(reference);
             let d = crate::device::training();
@@ -444,7 +446,7 @@ mod training_tests {
             let mut optim = train::optimizer(&TrainOptions::default());
             let weights = Tensor::<1>::ones([4], &d);
             let shape = [8, 32, 24];
-            let x: Vec<f32> = (0..8 * 32 * 24).map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0)).collect();
+            let x: Vec<f32> = (0..8 * 32 * 24).map(|i| (i * 7919 % 1000) as f32 / 500.0 - 1.0).collect();
             let y: Vec<f32> = (0..8 * 4).map(|i| f32::from(u8::from(i % 4 == (i / 4) % 4))).collect();
             let mut losses = vec![];
             for _ in 0..STEPS {

@@ -12,3 +12,11 @@ pub fn base() -> Device {
 pub fn training() -> Device {
     base().autodiff()
 }
+
+/// The device's random stream is one per process, and tests run in parallel threads: a test that
+/// seeds it and needs the same draws twice holds this while it runs.
+#[cfg(test)]
+pub(crate) fn random_stream() -> std::sync::MutexGuard<'static, ()> {
+    static STREAM: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    STREAM.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -4,14 +4,14 @@
 //! the hidden state's, for each of the four gates), eight bias additions, and writes the step's
 //! output into the whole `[B, T, H]` sequence tensor, which under autodiff copies it each step.
 //! Here one product of `[x_t, h_{t-1}]` with the four gates' weights side by side makes every
-//! gate at once, one sigmoid activates them all, and the steps' outputs stay a list. The
+//! gate at once, our cell operator ([`crate::ops::lstm_cell`]) does the rest of the step in one
+//! pass (forward and backward), and the steps' outputs stay a list. The
 //! parameters are burn's `Lstm`'s own, so saved models load unchanged; tests hold outputs and
 //! gradients equal to burn's.
 
 use burn::nn::activation::Activation;
 use burn::nn::Lstm;
 use burn::prelude::*;
-use burn::tensor::activation::sigmoid;
 
 /// The weights of one layer, gates side by side in the order input, forget, output, cell:
 /// `[d_input + d_hidden, 4 * d_hidden]` and the summed biases `[1, 4 * d_hidden]`.
@@ -31,13 +31,11 @@ fn fuse(l: &Lstm) -> Option<Fused> {
         && !l.reverse
         && l.clip.is_none();
     let forget = l.forget_gate.as_ref().filter(|_| plain)?;
-    // The cell gate's weights are doubled: tanh(x) = 2 sigmoid(2x) - 1, so one sigmoid over all
-    // four gates makes every activation (see `lstm_steps`).
-    let gates = [(&l.input_gate, 1.0), (forget, 1.0), (&l.output_gate, 1.0), (&l.cell_gate, 2.0)];
-    let input = Tensor::cat(gates.iter().map(|(g, k)| g.input_transform.weight.val().mul_scalar(*k)).collect(), 1);
-    let hidden = Tensor::cat(gates.iter().map(|(g, k)| g.hidden_transform.weight.val().mul_scalar(*k)).collect(), 1);
-    let bias_of = |(g, k): &(&burn::nn::GateController, f32)| {
-        let b = |lin: &burn::nn::Linear| lin.bias.as_ref().map(|b| b.val().mul_scalar(*k));
+    let gates = [&l.input_gate, forget, &l.output_gate, &l.cell_gate];
+    let input = Tensor::cat(gates.iter().map(|g| g.input_transform.weight.val()).collect(), 1);
+    let hidden = Tensor::cat(gates.iter().map(|g| g.hidden_transform.weight.val()).collect(), 1);
+    let bias_of = |g: &&burn::nn::GateController| {
+        let b = |lin: &burn::nn::Linear| lin.bias.as_ref().map(|b| b.val());
         match (b(&g.input_transform), b(&g.hidden_transform)) {
             (Some(a), Some(b)) => Some(a + b),
             (a, b) => a.or(b),
@@ -65,18 +63,9 @@ pub fn lstm_steps(l: &Lstm, xs: Vec<Tensor<2>>) -> Vec<Tensor<2>> {
         if let Some(bias) = &f.bias {
             g = g + bias.clone();
         }
-        // One sigmoid for all four gates, and tanh as 2 sigmoid(2x) - 1: the scalar tanhf of
-        // burn's tanh cost three times its sigmoid in the profile (62% of inference).
-        let act = sigmoid(g);
-        let gates = act.clone().slice(s![.., 0..3 * h]);
-        let candidate = act.slice(s![.., 3 * h..4 * h]).mul_scalar(2.0).sub_scalar(1.0);
-        let (i, fg, o) = (
-            gates.clone().slice(s![.., 0..h]),
-            gates.clone().slice(s![.., h..2 * h]),
-            gates.slice(s![.., 2 * h..3 * h]),
-        );
-        cell = fg * cell + i * candidate;
-        hid = o * sigmoid(cell.clone().mul_scalar(2.0)).mul_scalar(2.0).sub_scalar(1.0);
+        let both = crate::ops::lstm_cell(g, cell); // [B, 2H]: hidden, cell
+        hid = both.clone().slice(s![.., 0..h]);
+        cell = both.slice(s![.., h..2 * h]);
         out.push(hid.clone());
     }
     out
@@ -109,6 +98,7 @@ mod tests {
 
     #[test]
     fn fused_lstm_equals_burns_forward_and_gradients() {
+        let _stream = crate::device::random_stream();
         let d = crate::device::training();
         d.seed(7);
         let l = LstmConfig::new(5, 8, true).init(&d);
@@ -132,6 +122,7 @@ mod tests {
 
     #[test]
     fn other_configurations_run_burns_own_forward() {
+        let _stream = crate::device::random_stream();
         let d = crate::device::base();
         let l = LstmConfig::new(4, 6, true).with_input_forget(true).init(&d);
         assert!(fuse(&l).is_none());

@@ -15,6 +15,7 @@ use burn::backend::{backend_extension, Autodiff, Backend, Flex, TensorMetadata};
 use burn::tensor::TensorData;
 
 use super::conv::{self, ConvShape};
+use super::lstm;
 use super::pool::{self, PoolShape};
 
 /// Operators the models call on whatever backend their tensors live on.
@@ -30,6 +31,9 @@ pub trait FastOps: Backend {
     ) -> FloatTensor<Self>;
     /// Max pooling over `kernel`-sized windows that tile the plane (stride = kernel, floor).
     fn fast_max_pool2d(x: FloatTensor<Self>, kernel: [usize; 2]) -> FloatTensor<Self>;
+    /// An LSTM cell after its product: gates `[B, 4H]` (input, forget, output, candidate, before
+    /// activation) and the cell state `[B, H]` -> the new hidden and cell states `[B, 2H]`.
+    fn fast_lstm_cell(gates: FloatTensor<Self>, cell: FloatTensor<Self>) -> FloatTensor<Self>;
 }
 
 /// What the autodiff backend needs from the backend under it: forward passes that keep what the
@@ -46,6 +50,10 @@ pub trait FastGrads: FastOps {
     /// [`FastOps::fast_max_pool2d`] and where each maximum came from.
     fn max_pool2d_with_argmax(x: FloatTensor<Self>, kernel: [usize; 2]) -> (FloatTensor<Self>, Argmax);
     fn max_pool2d_backward(dy: FloatTensor<Self>, argmax: &Argmax) -> FloatTensor<Self>;
+    /// [`FastOps::fast_lstm_cell`] and what its backward pass reads.
+    fn lstm_cell_with_state(gates: FloatTensor<Self>, cell: FloatTensor<Self>) -> (FloatTensor<Self>, LstmCell);
+    /// The gradients of the gates and of the previous cell state.
+    fn lstm_cell_backward(d_out: FloatTensor<Self>, state: &LstmCell) -> (FloatTensor<Self>, FloatTensor<Self>);
 }
 
 /// The pooling's geometry and each output's index in its input plane.
@@ -53,6 +61,16 @@ pub trait FastGrads: FastOps {
 pub struct Argmax {
     shape: PoolShape,
     at: Arc<Vec<u32>>,
+}
+
+/// One LSTM cell step as the backward pass needs it: activated gates, previous cell state, output.
+#[derive(Debug, Clone)]
+pub struct LstmCell {
+    rows: usize,
+    hidden: usize,
+    acts: Arc<Vec<f32>>,
+    c_prev: Arc<Vec<f32>>,
+    out: Arc<Vec<f32>>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -70,6 +88,12 @@ fn dims4(t: &FlexTensor) -> [usize; 4] {
     let s = t.shape();
     assert_eq!(s.num_dims(), 4, "expected a 4-d tensor, got {s:?}");
     [s[0], s[1], s[2], s[3]]
+}
+
+fn dims2(t: &FlexTensor) -> [usize; 2] {
+    let s = t.shape();
+    assert_eq!(s.num_dims(), 2, "expected a 2-d tensor, got {s:?}");
+    [s[0], s[1]]
 }
 
 fn flex<const N: usize>(v: Vec<f32>, shape: [usize; N]) -> FlexTensor {
@@ -97,6 +121,9 @@ impl FastOps for Flex {
         let (out, s) = pool_shape(&x, kernel);
         flex(pool::forward(&s, &values(&x)), out)
     }
+    fn fast_lstm_cell(gates: FlexTensor, cell: FlexTensor) -> FlexTensor {
+        Self::lstm_cell_with_state(gates, cell).0
+    }
 }
 
 impl FastGrads for Flex {
@@ -121,6 +148,17 @@ impl FastGrads for Flex {
         let [_, c, _, _] = dims4(&dy);
         let dx = pool::backward(&s, &values(&dy), &argmax.at);
         flex(dx, [s.planes / c.max(1), c, s.h, s.w])
+    }
+    fn lstm_cell_with_state(gates: FlexTensor, cell: FlexTensor) -> (FlexTensor, LstmCell) {
+        let [rows, hidden] = dims2(&cell);
+        let c_prev = values(&cell).into_owned();
+        let (out, acts) = lstm::forward(&values(&gates), &c_prev, hidden);
+        let state = LstmCell { rows, hidden, acts: Arc::new(acts), c_prev: Arc::new(c_prev), out: Arc::new(out) };
+        (flex(state.out.to_vec(), [rows, 2 * hidden]), state)
+    }
+    fn lstm_cell_backward(d_out: FlexTensor, s: &LstmCell) -> (FlexTensor, FlexTensor) {
+        let (dg, dc) = lstm::backward(&values(&d_out), &s.acts, &s.c_prev, &s.out, s.hidden);
+        (flex(dg, [s.rows, 4 * s.hidden]), flex(dc, [s.rows, s.hidden]))
     }
 }
 
@@ -166,6 +204,25 @@ impl<B: FastGrads> Backward<B, 1> for PoolBackward {
     }
 }
 
+#[derive(Debug)]
+struct LstmCellBackward;
+
+impl<B: FastGrads> Backward<B, 2> for LstmCellBackward {
+    type State = LstmCell;
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_gates, node_cell] = ops.parents;
+        let d_out = grads.consume::<B>(&ops.node);
+        let (d_gates, d_cell) = B::lstm_cell_backward(d_out, &ops.state);
+        if let Some(node) = node_gates {
+            grads.register::<B>(node.id, d_gates);
+        }
+        if let Some(node) = node_cell {
+            grads.register::<B>(node.id, d_cell);
+        }
+    }
+}
+
 impl<B: FastGrads, C: CheckpointStrategy> FastOps for Autodiff<B, C> {
     fn fast_conv2d(
         x: FloatTensor<Self>,
@@ -192,6 +249,16 @@ impl<B: FastGrads, C: CheckpointStrategy> FastOps for Autodiff<B, C> {
                 prep.finish(argmax, y)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::fast_max_pool2d(x.into_primitive(), kernel)),
+        }
+    }
+
+    fn fast_lstm_cell(gates: FloatTensor<Self>, cell: FloatTensor<Self>) -> FloatTensor<Self> {
+        match LstmCellBackward.prepare::<C>([gates.node(), cell.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let (out, state) = B::lstm_cell_with_state(gates.into_primitive(), cell.into_primitive());
+                prep.finish(state, out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::fast_lstm_cell(gates.into_primitive(), cell.into_primitive())),
         }
     }
 }

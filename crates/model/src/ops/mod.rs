@@ -1,11 +1,12 @@
-//! Our own operators for the layers where burn-flex is slow: 2-D convolution and max pooling,
-//! forward and backward (see [`conv`] and [`pool`] for why). The models call [`conv2d`] and
+//! Our own operators for the layers where burn-flex is slow: 2-D convolution, max pooling and
+//! the LSTM cell, forward and backward (see [`conv`], [`pool`] and [`lstm`] for why). The models call [`conv2d`] and
 //! [`max_pool2d`] with burn's own modules, so the parameters, their names and saved models stay
 //! burn's; a layer these kernels do not cover (strides, dilation, groups, overlapping or padded
 //! pooling, another dtype) goes to burn's op instead.
 
 pub mod backend;
 pub mod conv;
+pub mod lstm;
 pub mod pool;
 
 use burn::backend::Dispatch;
@@ -60,6 +61,13 @@ pub fn conv1d(conv: &Conv1d, x: Tensor<3>) -> Tensor<3> {
     let y = fast_conv(x.reshape([b, c, 1, t]), weight.reshape([cout, cin, 1, k]), bias, [0, 0, left, right]);
     let [_, _, _, t_out] = y.dims();
     y.reshape([b, cout, t_out])
+}
+
+/// An LSTM cell after its product: `gates` `[B, 4H]` (input, forget, output, candidate; before
+/// activation) and the cell state `[B, H]` -> the new hidden and cell states side by side
+/// `[B, 2H]` (see [`lstm`]).
+pub fn lstm_cell(gates: Tensor<2>, cell: Tensor<2>) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as FastOps>::fast_lstm_cell(gates.into_dispatch(), cell.into_dispatch()))
 }
 
 #[cfg(test)]
@@ -134,6 +142,7 @@ mod tests {
     /// input and every parameter.
     #[test]
     fn conv2d_equals_burns_forward_and_gradients() {
+        let _stream = crate::device::random_stream();
         let d = crate::device::training();
         d.seed(3);
         for conv in convs(&d) {
@@ -156,6 +165,7 @@ mod tests {
 
     #[test]
     fn conv2d_equals_burns_on_the_inference_device() {
+        let _stream = crate::device::random_stream();
         let d = crate::device::base();
         d.seed(4);
         for conv in convs(&d) {
@@ -167,6 +177,7 @@ mod tests {
 
     #[test]
     fn conv1d_equals_burns_forward_and_gradients() {
+        let _stream = crate::device::random_stream();
         let d = crate::device::training();
         d.seed(6);
         let convs = [
@@ -188,6 +199,7 @@ mod tests {
 
     #[test]
     fn max_pool2d_equals_burns_forward_and_gradients() {
+        let _stream = crate::device::random_stream();
         let d = crate::device::training();
         d.seed(5);
         let pools = [
