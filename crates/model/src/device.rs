@@ -1,5 +1,6 @@
-//! The compute device. One place decides the backend, so a faster one (or our own operators)
-//! can be dropped in without touching model code.
+//! The compute device. One place decides the backend, so a faster one can be dropped in without
+//! touching model code. Our own operators ([`crate::ops`]) are implemented for this backend (and
+//! its autodiff): another backend needs them implemented too (`ops::backend::FastOps`).
 
 use burn::prelude::*;
 
