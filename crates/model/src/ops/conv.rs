@@ -276,25 +276,20 @@ mod tests {
             };
             let (dx, dw, db) = backward(&s, &x, &w, &r, true);
             let dx = dx.expect("asked for dx");
-            let eps = 1e-2f32;
-            let numeric = |v: &[f32], i: usize, f: &dyn Fn(&[f32]) -> f64| {
-                let (mut up, mut down) = (v.to_vec(), v.to_vec());
-                up[i] += eps;
-                down[i] -= eps;
-                (f(&up) - f(&down)) / (2.0 * f64::from(eps))
+            // Each analytic gradient against central differences of the loss in that argument.
+            let agree = |name: &str, v: &[f32], analytic: &[f32], f: &dyn Fn(&[f32]) -> f64| {
+                let eps = 1e-2f32;
+                for (i, g) in analytic.iter().enumerate() {
+                    let (mut up, mut down) = (v.to_vec(), v.to_vec());
+                    up[i] += eps;
+                    down[i] -= eps;
+                    let n = (f(&up) - f(&down)) / (2.0 * f64::from(eps));
+                    assert!((f64::from(*g) - n).abs() < 2e-3, "{s:?} {name}[{i}]: {g} vs {n}");
+                }
             };
-            for i in 0..x.len() {
-                let n = numeric(&x, i, &|v| loss(v, &w, &b));
-                assert!((f64::from(dx[i]) - n).abs() < 2e-3, "{s:?} dx[{i}]: {} vs {n}", dx[i]);
-            }
-            for i in 0..w.len() {
-                let n = numeric(&w, i, &|v| loss(&x, v, &b));
-                assert!((f64::from(dw[i]) - n).abs() < 2e-3, "{s:?} dw[{i}]: {} vs {n}", dw[i]);
-            }
-            for i in 0..b.len() {
-                let n = numeric(&b, i, &|v| loss(&x, &w, v));
-                assert!((f64::from(db[i]) - n).abs() < 2e-3, "{s:?} db[{i}]: {} vs {n}", db[i]);
-            }
+            agree("dx", &x, &dx, &|v| loss(v, &w, &b));
+            agree("dw", &w, &dw, &|v| loss(&x, v, &b));
+            agree("db", &b, &db, &|v| loss(&x, &w, v));
             let (none, dw2, db2) = backward(&s, &x, &w, &r, false);
             assert!(none.is_none());
             assert_eq!((dw2, db2), (dw, db), "{s:?}: dx's absence changes nothing else");
