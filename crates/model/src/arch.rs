@@ -12,7 +12,7 @@ use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
 
 use crate::musicnn::{self, Variant};
-use crate::ops::{conv2d, max_pool2d};
+use crate::ops::{batch_norm, conv2d, max_pool2d};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "lowercase")]
@@ -115,9 +115,9 @@ impl Cnn {
     /// The last conv block's output `[B, 32, rows/8, cols/8]` (Grad-CAM target).
     pub fn features(&self, x: Tensor<3>) -> Tensor<4> {
         let x = as_image(x);
-        let x = self.b1.forward(max_pool2d(&self.pool, relu(conv2d(&self.c1, x))));
-        let x = self.b2.forward(max_pool2d(&self.pool, relu(conv2d(&self.c2, x))));
-        self.b3.forward(max_pool2d(&self.pool, relu(conv2d(&self.c3, x))))
+        let x = batch_norm(&self.b1, max_pool2d(&self.pool, relu(conv2d(&self.c1, x))));
+        let x = batch_norm(&self.b2, max_pool2d(&self.pool, relu(conv2d(&self.c2, x))));
+        batch_norm(&self.b3, max_pool2d(&self.pool, relu(conv2d(&self.c3, x))))
     }
     /// The first convolution's maps (after ReLU) `[B, 32, rows, cols]`.
     pub fn first_maps(&self, x: Tensor<3>) -> Tensor<4> {
@@ -156,8 +156,8 @@ impl ResBlock {
             Some(p) => conv2d(p, x.clone()),
             None => x.clone(),
         };
-        let y = relu(self.b1.forward(conv2d(&self.c1, x)));
-        relu(self.b2.forward(conv2d(&self.c2, y)) + skip)
+        let y = relu(batch_norm(&self.b1, conv2d(&self.c1, x)));
+        relu(batch_norm(&self.b2, conv2d(&self.c2, y)) + skip)
     }
 }
 
@@ -182,10 +182,10 @@ impl Resnet {
     }
     /// The stem convolution's maps (after batch norm and ReLU).
     pub fn first_maps(&self, x: Tensor<3>) -> Tensor<4> {
-        relu(self.stem_bn.forward(conv2d(&self.stem, as_image(x))))
+        relu(batch_norm(&self.stem_bn, conv2d(&self.stem, as_image(x))))
     }
     pub fn features(&self, x: Tensor<3>) -> Tensor<4> {
-        let mut x = max_pool2d(&self.pool, relu(self.stem_bn.forward(conv2d(&self.stem, as_image(x)))));
+        let mut x = max_pool2d(&self.pool, relu(batch_norm(&self.stem_bn, conv2d(&self.stem, as_image(x)))));
         for (i, b) in self.blocks.iter().enumerate() {
             x = b.forward(x);
             if i + 1 < self.blocks.len() {
@@ -260,13 +260,13 @@ impl Crnn {
     }
     /// The first convolution's maps (after batch norm and ReLU).
     pub fn first_maps(&self, x: Tensor<3>) -> Tensor<4> {
-        relu(self.b1.forward(conv2d(&self.c1, as_image(x))))
+        relu(batch_norm(&self.b1, conv2d(&self.c1, as_image(x))))
     }
     /// Last conv block `[B, 64, rows/16, cols/4]` (Grad-CAM target).
     pub fn features(&self, x: Tensor<3>) -> Tensor<4> {
-        let x = max_pool2d(&self.pool, relu(self.b1.forward(conv2d(&self.c1, as_image(x)))));
-        let x = max_pool2d(&self.pool, relu(self.b2.forward(conv2d(&self.c2, x))));
-        max_pool2d(&self.pool_freq, relu(self.b3.forward(conv2d(&self.c3, x))))
+        let x = max_pool2d(&self.pool, relu(batch_norm(&self.b1, conv2d(&self.c1, as_image(x)))));
+        let x = max_pool2d(&self.pool, relu(batch_norm(&self.b2, conv2d(&self.c2, x))));
+        max_pool2d(&self.pool_freq, relu(batch_norm(&self.b3, conv2d(&self.c3, x))))
     }
     pub fn head(&self, f: Tensor<4>) -> Tensor<2> {
         let [b, c, _, t] = f.dims();

@@ -11,11 +11,12 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{backend_extension, Autodiff, Backend, Flex, TensorMetadata};
+use burn::backend::{backend_extension, Autodiff, AutodiffBackend, Backend, Flex, TensorMetadata};
 use burn::tensor::TensorData;
 
 use super::conv::{self, ConvShape};
 use super::lstm;
+use super::norm::{self, NormShape};
 use super::pool::{self, PoolShape};
 
 /// Operators the models call on whatever backend their tensors live on.
@@ -34,6 +35,18 @@ pub trait FastOps: Backend {
     /// An LSTM cell after its product: gates `[B, 4H]` (input, forget, output, candidate, before
     /// activation) and the cell state `[B, H]` -> the new hidden and cell states `[B, 2H]`.
     fn fast_lstm_cell(gates: FloatTensor<Self>, cell: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// Per channel of `x` `[B, C, ...]`: the mean and the biased variance, `[2, C]` (a constant:
+    /// no gradient flows through it).
+    fn fast_channel_stats(x: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// Batch norm with the batch's own statistics `stats` (from [`FastOps::fast_channel_stats`]
+    /// of the same `x`); its gradient accounts for the statistics depending on `x`.
+    fn fast_batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        stats: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> FloatTensor<Self>;
 }
 
 /// What the autodiff backend needs from the backend under it: forward passes that keep what the
@@ -54,6 +67,14 @@ pub trait FastGrads: FastOps {
     fn lstm_cell_with_state(gates: FloatTensor<Self>, cell: FloatTensor<Self>) -> (FloatTensor<Self>, LstmCell);
     /// The gradients of the gates and of the previous cell state.
     fn lstm_cell_backward(d_out: FloatTensor<Self>, state: &LstmCell) -> (FloatTensor<Self>, FloatTensor<Self>);
+    /// `(dx, dgamma, dbeta)` of [`FastOps::fast_batch_norm_train`].
+    fn batch_norm_grads(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        stats: FloatTensor<Self>,
+        epsilon: f64,
+        dy: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
 /// The pooling's geometry and each output's index in its input plane.
@@ -96,6 +117,17 @@ fn dims2(t: &FlexTensor) -> [usize; 2] {
     [s[0], s[1]]
 }
 
+fn norm_shape(x: &FlexTensor) -> NormShape {
+    let s = x.shape();
+    assert!(s.num_dims() >= 2, "batch norm: expected [B, C, ...], got {s:?}");
+    NormShape { batch: s[0], channels: s[1], spatial: s.iter().skip(2).product() }
+}
+
+/// The `[2, C]` statistics as (mean, variance) slices.
+fn split_stats(stats: &[f32]) -> (&[f32], &[f32]) {
+    stats.split_at(stats.len() / 2)
+}
+
 fn flex<const N: usize>(v: Vec<f32>, shape: [usize; N]) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(v, shape))
 }
@@ -123,6 +155,25 @@ impl FastOps for Flex {
     }
     fn fast_lstm_cell(gates: FlexTensor, cell: FlexTensor) -> FlexTensor {
         Self::lstm_cell_with_state(gates, cell).0
+    }
+    fn fast_channel_stats(x: FlexTensor) -> FlexTensor {
+        let s = norm_shape(&x);
+        let (mut mean, var) = norm::stats(&s, &values(&x));
+        mean.extend(var);
+        flex(mean, [2, s.channels])
+    }
+    fn fast_batch_norm_train(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        stats: FlexTensor,
+        epsilon: f64,
+    ) -> FlexTensor {
+        let s = norm_shape(&x);
+        let stats = values(&stats);
+        let (mean, var) = split_stats(&stats);
+        let y = norm::forward(&s, &values(&x), &values(&gamma), &values(&beta), mean, var, epsilon);
+        FlexTensor::from_data(TensorData::new(y, x.shape()))
     }
 }
 
@@ -159,6 +210,19 @@ impl FastGrads for Flex {
     fn lstm_cell_backward(d_out: FlexTensor, s: &LstmCell) -> (FlexTensor, FlexTensor) {
         let (dg, dc) = lstm::backward(&values(&d_out), &s.acts, &s.c_prev, &s.out, s.hidden);
         (flex(dg, [s.rows, 4 * s.hidden]), flex(dc, [s.rows, s.hidden]))
+    }
+    fn batch_norm_grads(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        stats: FlexTensor,
+        epsilon: f64,
+        dy: FlexTensor,
+    ) -> (FlexTensor, FlexTensor, FlexTensor) {
+        let s = norm_shape(&x);
+        let stats = values(&stats);
+        let (mean, var) = split_stats(&stats);
+        let (dx, dg, db) = norm::backward(&s, &values(&x), &values(&gamma), mean, var, epsilon, &values(&dy));
+        (FlexTensor::from_data(TensorData::new(dx, x.shape())), flex(dg, [s.channels]), flex(db, [s.channels]))
     }
 }
 
@@ -223,6 +287,26 @@ impl<B: FastGrads> Backward<B, 2> for LstmCellBackward {
     }
 }
 
+#[derive(Debug)]
+struct BatchNormBackward;
+
+impl<B: FastGrads> Backward<B, 3> for BatchNormBackward {
+    /// (x, gamma, statistics, epsilon).
+    type State = (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>, f64);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_gamma, node_beta] = ops.parents;
+        let dy = grads.consume::<B>(&ops.node);
+        let (x, gamma, stats, epsilon) = ops.state;
+        let (dx, dgamma, dbeta) = B::batch_norm_grads(x, gamma, stats, epsilon, dy);
+        for (node, grad) in [(node_x, dx), (node_gamma, dgamma), (node_beta, dbeta)] {
+            if let Some(node) = node {
+                grads.register::<B>(node.id, grad);
+            }
+        }
+    }
+}
+
 impl<B: FastGrads, C: CheckpointStrategy> FastOps for Autodiff<B, C> {
     fn fast_conv2d(
         x: FloatTensor<Self>,
@@ -259,6 +343,35 @@ impl<B: FastGrads, C: CheckpointStrategy> FastOps for Autodiff<B, C> {
                 prep.finish(state, out)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::fast_lstm_cell(gates.into_primitive(), cell.into_primitive())),
+        }
+    }
+
+    fn fast_channel_stats(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        <Self as AutodiffBackend>::from_inner(B::fast_channel_stats(x.into_primitive()))
+    }
+
+    fn fast_batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        stats: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> FloatTensor<Self> {
+        let stats = stats.into_primitive();
+        match BatchNormBackward.prepare::<C>([x.node(), gamma.node(), beta.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let (x, gamma) = (x.into_primitive(), gamma.into_primitive());
+                let y =
+                    B::fast_batch_norm_train(x.clone(), gamma.clone(), beta.into_primitive(), stats.clone(), epsilon);
+                prep.finish((x, gamma, stats, epsilon), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::fast_batch_norm_train(
+                x.into_primitive(),
+                gamma.into_primitive(),
+                beta.into_primitive(),
+                stats,
+                epsilon,
+            )),
         }
     }
 }

@@ -7,11 +7,13 @@
 pub mod backend;
 pub mod conv;
 pub mod lstm;
+pub mod norm;
 pub mod pool;
 
 use burn::backend::Dispatch;
 use burn::nn::conv::{Conv1d, Conv2d};
 use burn::nn::pool::MaxPool2d;
+use burn::nn::BatchNorm;
 use burn::nn::{PaddingConfig1d, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::DType;
@@ -68,6 +70,36 @@ pub fn conv1d(conv: &Conv1d, x: Tensor<3>) -> Tensor<3> {
 /// `[B, 2H]` (see [`lstm`]).
 pub fn lstm_cell(gates: Tensor<2>, cell: Tensor<2>) -> Tensor<2> {
     Tensor::from_dispatch(<Dispatch as FastOps>::fast_lstm_cell(gates.into_dispatch(), cell.into_dispatch()))
+}
+
+/// `bn.forward(x)`: when it trains (an autodiff device, the layer not frozen), the batch's
+/// statistics and the normalisation run on our kernels ([`norm`]), and the running statistics are
+/// updated as burn's layer does; otherwise burn's own forward (the stored statistics).
+pub fn batch_norm<const D: usize>(bn: &BatchNorm, x: Tensor<D>) -> Tensor<D> {
+    let trains = x.device().is_autodiff() && bn.training.is_enabled() && D >= 2;
+    if !trains || x.dtype() != DType::F32 || reference() {
+        return bn.forward(x);
+    }
+    let stats = <Dispatch as FastOps>::fast_channel_stats(x.clone().into_dispatch());
+    let stats = Tensor::<2>::from_dispatch(stats); // [2, C]: mean, biased variance
+    let (gamma, beta) = (bn.gamma.val(), bn.beta.val());
+    let y = <Dispatch as FastOps>::fast_batch_norm_train(
+        x.into_dispatch(),
+        gamma.into_dispatch(),
+        beta.into_dispatch(),
+        stats.clone().into_dispatch(),
+        bn.epsilon,
+    );
+    let [_, c] = stats.dims();
+    let device = stats.device();
+    let running = |state: &burn::module::RunningState<Tensor<1>>, row: usize| {
+        let batch = stats.clone().slice(s![row..row + 1, ..]).reshape([c]);
+        let old = state.value_sync().to_device(&device);
+        state.update(old.mul_scalar(1.0 - bn.momentum).add(batch.mul_scalar(bn.momentum)).detach());
+    };
+    running(&bn.running_mean, 0);
+    running(&bn.running_var, 1);
+    Tensor::from_dispatch(y)
 }
 
 #[cfg(test)]
@@ -194,6 +226,29 @@ mod tests {
             let (g1, g2) = ((ours * r.clone()).sum().backward(), (theirs * r).sum().backward());
             close("conv1d dx", x.grad(&g1).unwrap(), x.grad(&g2).unwrap(), 1e-5);
             close("conv1d dweight", conv.weight.grad(&g1).unwrap(), conv.weight.grad(&g2).unwrap(), 1e-5);
+        }
+    }
+
+    /// Training batch norm through ours and through burn's layer (a clone of the same layer):
+    /// outputs, every gradient and the running statistics after the step.
+    #[test]
+    fn batch_norm_equals_burns_in_training() {
+        let _stream = crate::device::random_stream();
+        let d = crate::device::training();
+        d.seed(8);
+        for shape in [[4, 3, 5, 6], [5, 7, 1, 1]] {
+            let bn = burn::nn::BatchNormConfig::new(shape[1]).with_epsilon(1e-3).with_momentum(0.1).init(&d);
+            let (ours_bn, theirs_bn) = (bn.clone(), bn);
+            let x = Tensor::<4>::random(shape, Distribution::Normal(0.5, 2.0), &d).require_grad();
+            let (ours, theirs) = (batch_norm(&ours_bn, x.clone()), theirs_bn.forward(x.clone()));
+            close("bn forward", ours.clone(), theirs.clone(), 1e-5);
+            let r = Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), &d);
+            let (g1, g2) = ((ours * r.clone()).sum().backward(), (theirs * r).sum().backward());
+            close("bn dx", x.grad(&g1).unwrap(), x.grad(&g2).unwrap(), 1e-4);
+            close("bn dgamma", ours_bn.gamma.grad(&g1).unwrap(), theirs_bn.gamma.grad(&g2).unwrap(), 1e-5);
+            close("bn dbeta", ours_bn.beta.grad(&g1).unwrap(), theirs_bn.beta.grad(&g2).unwrap(), 1e-5);
+            close("running mean", ours_bn.running_mean.value(), theirs_bn.running_mean.value(), 1e-6);
+            close("running var", ours_bn.running_var.value(), theirs_bn.running_var.value(), 1e-5);
         }
     }
 
