@@ -5,7 +5,8 @@
 //!   convolutional ones split into `features` (the last conv block, for Grad-CAM) and `head`.
 //! - [`musicnn`]: the pre-trained musicnn tagging network (MSD, MTT), weights embedded.
 //! - [`kernels`]: hand-placed inference kernels (the musicnn front end's conv + max over mel).
-//! - [`ops`]: our convolution and max pooling (forward and backward) where burn-flex is slow.
+//! - [`ops`]: our convolution, max pooling, training batch norm and LSTM cell (forward and
+//!   backward) where burn-flex is slow.
 //! - [`rnn`]: the LSTM with one product per step for all gates (burn's parameters).
 //! - [`net::Net`]: one enum over the families: forward, save/load (safetensors), eval mode.
 //! - [`train`]: the training loop (Adam/AdamW, cosine schedule, early stopping, best checkpoint,

@@ -1,8 +1,9 @@
-//! Our own operators for the layers where burn-flex is slow: 2-D convolution, max pooling and
-//! the LSTM cell, forward and backward (see [`conv`], [`pool`] and [`lstm`] for why). The models call [`conv2d`] and
-//! [`max_pool2d`] with burn's own modules, so the parameters, their names and saved models stay
-//! burn's; a layer these kernels do not cover (strides, dilation, groups, overlapping or padded
-//! pooling, another dtype) goes to burn's op instead.
+//! Our own operators for the layers where burn-flex is slow: 2-D convolution, max pooling, batch
+//! norm in training and the LSTM cell, forward and backward (see [`conv`], [`pool`], [`norm`] and
+//! [`lstm`] for why). The models call [`conv2d`], [`conv1d`], [`max_pool2d`] and [`batch_norm`]
+//! with burn's own modules, so the parameters, their names and saved models stay burn's; a layer
+//! these kernels do not cover (strides, dilation, groups, overlapping or padded pooling, a frozen
+//! or inference batch norm, another dtype) goes to burn's op instead.
 
 pub mod backend;
 pub mod conv;
