@@ -220,9 +220,13 @@ impl LstmNet {
     }
     pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
         let [b, _, _] = x.dims();
-        let seq = crate::rnn::steps(x.swap_dims(1, 2)); // frames of [B, coefficients]
-        let h2 = crate::rnn::lstm_steps(&self.l2, crate::rnn::lstm_steps(&self.l1, seq));
-        let last = h2.last().cloned().unwrap_or_else(|| Tensor::zeros([b, 64], &self.fc1.weight.device()));
+        let seq = x.swap_dims(1, 2); // [B, frames, coefficients]
+        let h2 = crate::rnn::lstm_sequence(&self.l2, crate::rnn::lstm_sequence(&self.l1, seq));
+        let [_, frames, hidden] = h2.dims();
+        let last = match frames {
+            0 => Tensor::zeros([b, 64], &self.fc1.weight.device()),
+            _ => h2.slice(s![.., frames - 1..frames, ..]).reshape([b, hidden]),
+        };
         self.fc2.forward(relu(self.fc1.forward(last)))
     }
 }

@@ -3,9 +3,9 @@
 //! Why not `burn::nn::Lstm::forward`: every step it runs eight small products (the input's and
 //! the hidden state's, for each of the four gates), eight bias additions, and writes the step's
 //! output into the whole `[B, T, H]` sequence tensor, which under autodiff copies it each step.
-//! Here one product of `[x_t, h_{t-1}]` with the four gates' weights side by side makes every
-//! gate at once, our cell operator ([`crate::ops::lstm_cell`]) does the rest of the step in one
-//! pass (forward and backward), and the steps' outputs stay a list. The
+//! Here the four gates' weights sit side by side, and the whole layer runs as one operator
+//! ([`crate::ops::lstm_layer`]: one product of the input and one of the hidden state a step,
+//! the cell in one pass, backpropagation through time by hand). The
 //! parameters are burn's `Lstm`'s own, so saved models load unchanged; tests hold outputs and
 //! gradients equal to burn's.
 
@@ -49,38 +49,14 @@ fn fuse(l: &Lstm) -> Option<Fused> {
     })
 }
 
-/// Run layer `l` over the steps `xs` (each `[B, d_input]`): the hidden state after each step.
-pub fn lstm_steps(l: &Lstm, xs: Vec<Tensor<2>>) -> Vec<Tensor<2>> {
-    let Some(first) = xs.first() else { return Vec::new() };
-    let Some(f) = fuse(l) else { return burn_steps(l, xs) };
-    let [b, _] = first.dims();
-    let d = first.device();
-    let h = f.hidden;
-    let (mut hid, mut cell) = (Tensor::<2>::zeros([b, h], &d), Tensor::<2>::zeros([b, h], &d));
-    let mut out = Vec::with_capacity(xs.len());
-    for x in xs {
-        let mut g = Tensor::cat(vec![x, hid], 1).matmul(f.weight.clone());
-        if let Some(bias) = &f.bias {
-            g = g + bias.clone();
-        }
-        let both = crate::ops::lstm_cell(g, cell); // [B, 2H]: hidden, cell
-        hid = both.clone().slice(s![.., 0..h]);
-        cell = both.slice(s![.., h..2 * h]);
-        out.push(hid.clone());
-    }
-    out
-}
-
-/// burn's own forward, for layers configured otherwise.
-fn burn_steps(l: &Lstm, xs: Vec<Tensor<2>>) -> Vec<Tensor<2>> {
-    let seq = Tensor::stack::<3>(xs, 1);
-    let (all, _) = l.forward(seq, None);
-    all.iter_dim(1).map(|t| t.squeeze_dim(1)).collect()
-}
-
-/// A `[B, T, F]` sequence as its steps `[B, F]`.
-pub fn steps(seq: Tensor<3>) -> Vec<Tensor<2>> {
-    seq.swap_dims(0, 1).iter_dim(0).map(|t| t.squeeze_dim(0)).collect()
+/// Run layer `l` over the sequence `x` `[B, T, D]` from zero state: the hidden states `[B, T, H]`.
+pub fn lstm_sequence(l: &Lstm, x: Tensor<3>) -> Tensor<3> {
+    let Some(f) = fuse(l) else { return l.forward(x, None).0 };
+    let bias = match f.bias {
+        Some(b) => b.reshape([4 * f.hidden]),
+        None => Tensor::zeros([4 * f.hidden], &x.device()),
+    };
+    crate::ops::lstm_layer(x, f.weight, bias)
 }
 
 #[cfg(test)]
@@ -103,19 +79,18 @@ mod tests {
         d.seed(7);
         let l = LstmConfig::new(5, 8, true).init(&d);
         let x = Tensor::<3>::random([3, 11, 5], Distribution::Normal(0.0, 1.0), &d).require_grad();
-        let ours = lstm_steps(&l, steps(x.clone()));
+        let ours = lstm_sequence(&l, x.clone());
         let (theirs, state) = l.forward(x.clone(), None);
-        for (t, h) in ours.iter().enumerate() {
-            close(h.clone(), theirs.clone().slice(s![.., t..t + 1, ..]).squeeze_dim(1), 1e-6);
-        }
-        close(ours.last().unwrap().clone(), state.hidden.clone(), 1e-6);
+        close(ours.clone().reshape([3, 88]), theirs.clone().reshape([3, 88]), 1e-6);
+        close(ours.clone().slice(s![.., 10..11, ..]).squeeze_dim(1), state.hidden.clone(), 1e-6);
         // Gradients of the same loss (every step's output counts) through both.
-        let loss = |hs: Vec<Tensor<2>>| hs.into_iter().map(|h| (h.clone() * h).sum()).reduce(|a, b| a + b).unwrap();
-        let g1 = loss(ours).backward();
+        let g1 = (ours.clone() * ours).sum().backward();
         let g2 = (theirs.clone() * theirs).sum().backward();
         close(x.grad(&g1).unwrap().reshape([3, 55]), x.grad(&g2).unwrap().reshape([3, 55]), 1e-5);
         let w = |g: &burn::tensor::Gradients| l.forget_gate.as_ref().unwrap().hidden_transform.weight.grad(g).unwrap();
         close(w(&g1), w(&g2), 1e-5);
+        let wi = |g: &burn::tensor::Gradients| l.input_gate.input_transform.weight.grad(g).unwrap();
+        close(wi(&g1), wi(&g2), 1e-5);
         let b = |g: &burn::tensor::Gradients| l.cell_gate.input_transform.bias.as_ref().unwrap().grad(g).unwrap();
         close(b(&g1).unsqueeze_dim(0), b(&g2).unsqueeze_dim(0), 1e-5);
     }
@@ -127,9 +102,8 @@ mod tests {
         let l = LstmConfig::new(4, 6, true).with_input_forget(true).init(&d);
         assert!(fuse(&l).is_none());
         let x = Tensor::<3>::random([2, 7, 4], Distribution::Normal(0.0, 1.0), &d);
-        let ours = lstm_steps(&l, steps(x.clone()));
+        let ours = lstm_sequence(&l, x.clone());
         let (theirs, _) = l.forward(x, None);
-        assert_eq!(ours.len(), 7);
-        close(ours[6].clone(), theirs.slice(s![.., 6..7, ..]).squeeze_dim(1), 0.0);
+        close(ours.reshape([2, 42]), theirs.reshape([2, 42]), 0.0);
     }
 }

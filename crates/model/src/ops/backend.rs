@@ -32,9 +32,9 @@ pub trait FastOps: Backend {
     ) -> FloatTensor<Self>;
     /// Max pooling over `kernel`-sized windows that tile the plane (stride = kernel, floor).
     fn fast_max_pool2d(x: FloatTensor<Self>, kernel: [usize; 2]) -> FloatTensor<Self>;
-    /// An LSTM cell after its product: gates `[B, 4H]` (input, forget, output, candidate, before
-    /// activation) and the cell state `[B, H]` -> the new hidden and cell states `[B, 2H]`.
-    fn fast_lstm_cell(gates: FloatTensor<Self>, cell: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// A whole LSTM layer from zero state: `x` `[B, T, D]`, `weight` `[D + H, 4H]` (input rows,
+    /// then hidden rows; gates input, forget, output, candidate), `bias` `[4H]` -> `[B, T, H]`.
+    fn fast_lstm_layer(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self>;
     /// Per channel of `x` `[B, C, ...]`: the mean and the biased variance, `[2, C]` (a constant:
     /// no gradient flows through it).
     fn fast_channel_stats(x: FloatTensor<Self>) -> FloatTensor<Self>;
@@ -63,10 +63,19 @@ pub trait FastGrads: FastOps {
     /// [`FastOps::fast_max_pool2d`] and where each maximum came from.
     fn max_pool2d_with_argmax(x: FloatTensor<Self>, kernel: [usize; 2]) -> (FloatTensor<Self>, Argmax);
     fn max_pool2d_backward(dy: FloatTensor<Self>, argmax: &Argmax) -> FloatTensor<Self>;
-    /// [`FastOps::fast_lstm_cell`] and what its backward pass reads.
-    fn lstm_cell_with_state(gates: FloatTensor<Self>, cell: FloatTensor<Self>) -> (FloatTensor<Self>, LstmCell);
-    /// The gradients of the gates and of the previous cell state.
-    fn lstm_cell_backward(d_out: FloatTensor<Self>, state: &LstmCell) -> (FloatTensor<Self>, FloatTensor<Self>);
+    /// [`FastOps::fast_lstm_layer`] and what its backward pass reads.
+    fn lstm_layer_with_trace(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, LstmTrace);
+    /// `(dx, dweight, dbias)` of [`FastOps::fast_lstm_layer`].
+    fn lstm_layer_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        trace: &LstmTrace,
+        d_hs: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
     /// `(dx, dgamma, dbeta)` of [`FastOps::fast_batch_norm_train`].
     fn batch_norm_grads(
         x: FloatTensor<Self>,
@@ -84,14 +93,11 @@ pub struct Argmax {
     at: Arc<Vec<u32>>,
 }
 
-/// One LSTM cell step as the backward pass needs it: activated gates, previous cell state, output.
+/// An LSTM layer's run as its backward pass needs it.
 #[derive(Debug, Clone)]
-pub struct LstmCell {
-    rows: usize,
-    hidden: usize,
-    acts: Arc<Vec<f32>>,
-    c_prev: Arc<Vec<f32>>,
-    out: Arc<Vec<f32>>,
+pub struct LstmTrace {
+    layer: lstm::Layer,
+    trace: Arc<lstm::Trace>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -109,12 +115,6 @@ fn dims4(t: &FlexTensor) -> [usize; 4] {
     let s = t.shape();
     assert_eq!(s.num_dims(), 4, "expected a 4-d tensor, got {s:?}");
     [s[0], s[1], s[2], s[3]]
-}
-
-fn dims2(t: &FlexTensor) -> [usize; 2] {
-    let s = t.shape();
-    assert_eq!(s.num_dims(), 2, "expected a 2-d tensor, got {s:?}");
-    [s[0], s[1]]
 }
 
 fn norm_shape(x: &FlexTensor) -> NormShape {
@@ -153,8 +153,8 @@ impl FastOps for Flex {
         let (out, s) = pool_shape(&x, kernel);
         flex(pool::forward(&s, &values(&x)), out)
     }
-    fn fast_lstm_cell(gates: FlexTensor, cell: FlexTensor) -> FlexTensor {
-        Self::lstm_cell_with_state(gates, cell).0
+    fn fast_lstm_layer(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTensor {
+        Self::lstm_layer_with_trace(x, weight, bias).0
     }
     fn fast_channel_stats(x: FlexTensor) -> FlexTensor {
         let s = norm_shape(&x);
@@ -200,16 +200,24 @@ impl FastGrads for Flex {
         let dx = pool::backward(&s, &values(&dy), &argmax.at);
         flex(dx, [s.planes / c.max(1), c, s.h, s.w])
     }
-    fn lstm_cell_with_state(gates: FlexTensor, cell: FlexTensor) -> (FlexTensor, LstmCell) {
-        let [rows, hidden] = dims2(&cell);
-        let c_prev = values(&cell).into_owned();
-        let (out, acts) = lstm::forward(&values(&gates), &c_prev, hidden);
-        let state = LstmCell { rows, hidden, acts: Arc::new(acts), c_prev: Arc::new(c_prev), out: Arc::new(out) };
-        (flex(state.out.to_vec(), [rows, 2 * hidden]), state)
+    fn lstm_layer_with_trace(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> (FlexTensor, LstmTrace) {
+        let (xs, ws) = (x.shape(), weight.shape());
+        assert!(xs.num_dims() == 3 && ws.num_dims() == 2, "lstm layer: x [B, T, D], weight [D + H, 4H]");
+        let hidden = ws[1] / 4;
+        let layer = lstm::Layer { batch: xs[0], steps: xs[1], input: xs[2], hidden };
+        let (hs, trace) = layer.forward(&values(&x), &values(&weight), &values(&bias));
+        (flex(hs, [layer.batch, layer.steps, hidden]), LstmTrace { layer, trace: Arc::new(trace) })
     }
-    fn lstm_cell_backward(d_out: FlexTensor, s: &LstmCell) -> (FlexTensor, FlexTensor) {
-        let (dg, dc) = lstm::backward(&values(&d_out), &s.acts, &s.c_prev, &s.out, s.hidden);
-        (flex(dg, [s.rows, 4 * s.hidden]), flex(dc, [s.rows, s.hidden]))
+    fn lstm_layer_backward(
+        x: FlexTensor,
+        weight: FlexTensor,
+        t: &LstmTrace,
+        d_hs: FlexTensor,
+    ) -> (FlexTensor, FlexTensor, FlexTensor) {
+        let l = t.layer;
+        let (dx, dw, db) = l.backward(&values(&x), &values(&weight), &t.trace, &values(&d_hs));
+        let g4 = 4 * l.hidden;
+        (flex(dx, [l.batch, l.steps, l.input]), flex(dw, [l.input + l.hidden, g4]), flex(db, [g4]))
     }
     fn batch_norm_grads(
         x: FlexTensor,
@@ -269,20 +277,21 @@ impl<B: FastGrads> Backward<B, 1> for PoolBackward {
 }
 
 #[derive(Debug)]
-struct LstmCellBackward;
+struct LstmLayerBackward;
 
-impl<B: FastGrads> Backward<B, 2> for LstmCellBackward {
-    type State = LstmCell;
+impl<B: FastGrads> Backward<B, 3> for LstmLayerBackward {
+    /// (x, weight, the run).
+    type State = (FloatTensor<B>, FloatTensor<B>, LstmTrace);
 
-    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node_gates, node_cell] = ops.parents;
-        let d_out = grads.consume::<B>(&ops.node);
-        let (d_gates, d_cell) = B::lstm_cell_backward(d_out, &ops.state);
-        if let Some(node) = node_gates {
-            grads.register::<B>(node.id, d_gates);
-        }
-        if let Some(node) = node_cell {
-            grads.register::<B>(node.id, d_cell);
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_w, node_b] = ops.parents;
+        let d_hs = grads.consume::<B>(&ops.node);
+        let (x, weight, trace) = ops.state;
+        let (dx, dw, db) = B::lstm_layer_backward(x, weight, &trace, d_hs);
+        for (node, grad) in [(node_x, dx), (node_w, dw), (node_b, db)] {
+            if let Some(node) = node {
+                grads.register::<B>(node.id, grad);
+            }
         }
     }
 }
@@ -336,16 +345,6 @@ impl<B: FastGrads, C: CheckpointStrategy> FastOps for Autodiff<B, C> {
         }
     }
 
-    fn fast_lstm_cell(gates: FloatTensor<Self>, cell: FloatTensor<Self>) -> FloatTensor<Self> {
-        match LstmCellBackward.prepare::<C>([gates.node(), cell.node()]).compute_bound().stateful() {
-            OpsKind::Tracked(prep) => {
-                let (out, state) = B::lstm_cell_with_state(gates.into_primitive(), cell.into_primitive());
-                prep.finish(state, out)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::fast_lstm_cell(gates.into_primitive(), cell.into_primitive())),
-        }
-    }
-
     fn fast_channel_stats(x: FloatTensor<Self>) -> FloatTensor<Self> {
         <Self as AutodiffBackend>::from_inner(B::fast_channel_stats(x.into_primitive()))
     }
@@ -372,6 +371,19 @@ impl<B: FastGrads, C: CheckpointStrategy> FastOps for Autodiff<B, C> {
                 stats,
                 epsilon,
             )),
+        }
+    }
+
+    fn fast_lstm_layer(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
+        match LstmLayerBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let (x, w) = (x.into_primitive(), weight.into_primitive());
+                let (hs, trace) = B::lstm_layer_with_trace(x.clone(), w.clone(), bias.into_primitive());
+                prep.finish((x, w, trace), hs)
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(B::fast_lstm_layer(x.into_primitive(), weight.into_primitive(), bias.into_primitive()))
+            }
         }
     }
 }

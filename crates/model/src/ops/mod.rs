@@ -1,5 +1,5 @@
 //! Our own operators for the layers where burn-flex is slow: 2-D convolution, max pooling, batch
-//! norm in training and the LSTM cell, forward and backward (see [`conv`], [`pool`], [`norm`] and
+//! norm in training and the LSTM layer, forward and backward (see [`conv`], [`pool`], [`norm`] and
 //! [`lstm`] for why). The models call [`conv2d`], [`conv1d`], [`max_pool2d`] and [`batch_norm`]
 //! with burn's own modules, so the parameters, their names and saved models stay burn's; a layer
 //! these kernels do not cover (strides, dilation, groups, overlapping or padded pooling, a frozen
@@ -66,13 +66,6 @@ pub fn conv1d(conv: &Conv1d, x: Tensor<3>) -> Tensor<3> {
     y.reshape([b, cout, t_out])
 }
 
-/// An LSTM cell after its product: `gates` `[B, 4H]` (input, forget, output, candidate; before
-/// activation) and the cell state `[B, H]` -> the new hidden and cell states side by side
-/// `[B, 2H]` (see [`lstm`]).
-pub fn lstm_cell(gates: Tensor<2>, cell: Tensor<2>) -> Tensor<2> {
-    Tensor::from_dispatch(<Dispatch as FastOps>::fast_lstm_cell(gates.into_dispatch(), cell.into_dispatch()))
-}
-
 /// `bn.forward(x)`: when it trains (an autodiff device, the layer not frozen), the batch's
 /// statistics and the normalisation run on our kernels ([`norm`]), and the running statistics are
 /// updated as burn's layer does; otherwise burn's own forward (the stored statistics).
@@ -100,6 +93,13 @@ pub fn batch_norm<const D: usize>(bn: &BatchNorm, x: Tensor<D>) -> Tensor<D> {
     };
     running(&bn.running_mean, 0);
     running(&bn.running_var, 1);
+    Tensor::from_dispatch(y)
+}
+
+/// A whole LSTM layer from zero state: `x` `[B, T, D]`, `weight` `[D + H, 4H]` (see
+/// [`lstm::Layer`]), `bias` `[4H]` -> the hidden states `[B, T, H]`.
+pub fn lstm_layer(x: Tensor<3>, weight: Tensor<2>, bias: Tensor<1>) -> Tensor<3> {
+    let y = <Dispatch as FastOps>::fast_lstm_layer(x.into_dispatch(), weight.into_dispatch(), bias.into_dispatch());
     Tensor::from_dispatch(y)
 }
 
