@@ -127,14 +127,11 @@ impl Layer {
     fn gates(&self) -> usize {
         4 * self.hidden
     }
-    /// Row `b` of step `t` in a `[B, T, width]` sequence starts here.
-    fn at(&self, width: usize, t: usize) -> usize {
-        t * width
-    }
-    /// `g (+)= rows · w` for the `[B, rows_w]` matrix whose row `b` is `seq[b * T * width + t * width..]`.
-    fn product(&self, seq: &[f32], width: usize, t: usize, w: &[f32], g: &mut [f32], accumulate: bool) {
-        let lhs = MatRef::new(&seq[self.at(width, t)..], self.steps * width, 1);
-        gemm(self.batch, self.gates(), width, (g, self.gates()), lhs, MatRef::new(w, self.gates(), 1), accumulate);
+    /// `g += seq_t · w`, where step `t` of the `[B, T, width]` sequence is the `[B, width]`
+    /// matrix whose row `b` starts at `b * T * width + t * width`.
+    fn product(&self, seq: &[f32], width: usize, t: usize, w: &[f32], g: &mut [f32]) {
+        let lhs = MatRef::new(&seq[t * width..], self.steps * width, 1);
+        gemm(self.batch, self.gates(), width, (g, self.gates()), lhs, MatRef::new(w, self.gates(), 1), true);
     }
 
     pub fn forward(&self, x: &[f32], weight: &[f32], bias: &[f32]) -> (Vec<f32>, Trace) {
@@ -142,17 +139,20 @@ impl Layer {
         assert!(x.len() == b * t_n * d && weight.len() == (d + h) * g4 && bias.len() == g4, "lstm layer: sizes");
         let (w_x, w_h) = weight.split_at(d * g4);
         let mut hs = vec![0.0; b * t_n * h];
+        if h == 0 {
+            return (hs, Trace { acts: vec![], outs: vec![] });
+        }
         let mut trace = Trace { acts: Vec::with_capacity(t_n * b * g4), outs: Vec::with_capacity(t_n * b * 2 * h) };
         let mut g = vec![0.0; b * g4];
         let mut c = vec![0.0; b * h];
         for t in 0..t_n {
-            g.chunks_exact_mut(g4.max(1)).for_each(|row| row.copy_from_slice(bias));
-            self.product(x, d, t, w_x, &mut g, true);
+            g.chunks_exact_mut(g4).for_each(|row| row.copy_from_slice(bias));
+            self.product(x, d, t, w_x, &mut g);
             if t > 0 {
-                self.product(&hs, h, t - 1, w_h, &mut g, true);
+                self.product(&hs, h, t - 1, w_h, &mut g);
             }
             let (out, acts) = forward(&g, &c, h);
-            for (r, o) in out.chunks_exact(2 * h.max(1)).enumerate() {
+            for (r, o) in out.chunks_exact(2 * h).enumerate() {
                 hs[r * t_n * h + t * h..][..h].copy_from_slice(&o[..h]);
                 c[r * h..(r + 1) * h].copy_from_slice(&o[h..]);
             }
@@ -169,6 +169,9 @@ impl Layer {
         assert_eq!(d_hs.len(), b * t_n * h, "lstm layer: gradient size");
         let (w_x, w_h) = weight.split_at(d * g4);
         let (mut dx, mut dw, mut db) = (vec![0.0; x.len()], vec![0.0; weight.len()], vec![0.0; g4]);
+        if h == 0 {
+            return (dx, dw, db);
+        }
         let (dw_x, dw_h) = dw.split_at_mut(d * g4);
         // What flows into step t from step t + 1: the hidden state's and the cell state's gradients.
         let (mut dh_next, mut dc_next) = (vec![0.0; b * h], vec![0.0; b * h]);
@@ -181,8 +184,8 @@ impl Layer {
                 dh.iter_mut().zip(from_loss).zip(&dh_next[r * h..]).for_each(|((o, a), n)| *o = a + n);
                 dc.copy_from_slice(&dc_next[r * h..(r + 1) * h]);
             }
-            let step = |v: &[f32], width: usize, t: usize| v[t * b * width..(t + 1) * b * width].to_vec();
-            let (acts, out) = (step(&trace.acts, g4, t), step(&trace.outs, 2 * h, t));
+            let acts = &trace.acts[t * b * g4..(t + 1) * b * g4];
+            let out = &trace.outs[t * b * 2 * h..(t + 1) * b * 2 * h];
             // The previous cell state is the second half of the previous step's output rows.
             let c_prev: Vec<f32> = match t {
                 0 => zero.clone(),
@@ -191,7 +194,7 @@ impl Layer {
                     .flat_map(|o| o[h..].to_vec())
                     .collect(),
             };
-            let (dg, dc_prev) = backward(&d_out, &acts, &c_prev, &out, h);
+            let (dg, dc_prev) = backward(&d_out, acts, &c_prev, out, h);
             for row in dg.chunks_exact(g4) {
                 db.iter_mut().zip(row).for_each(|(a, v)| *a += v);
             }
