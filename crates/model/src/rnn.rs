@@ -96,6 +96,17 @@ mod tests {
     }
 
     #[test]
+    fn fused_lstm_equals_burns_on_the_inference_device() {
+        let _stream = crate::device::random_stream();
+        let d = crate::device::base();
+        d.seed(9);
+        let l = LstmConfig::new(5, 8, true).init(&d);
+        let x = Tensor::<3>::random([4, 9, 5], Distribution::Normal(0.0, 1.0), &d);
+        let (theirs, _) = l.forward(x.clone(), None);
+        close(lstm_sequence(&l, x).reshape([4, 72]), theirs.reshape([4, 72]), 1e-6);
+    }
+
+    #[test]
     fn other_configurations_run_burns_own_forward() {
         let _stream = crate::device::random_stream();
         let d = crate::device::base();

@@ -143,6 +143,16 @@ fn pool_shape(x: &FlexTensor, [kh, kw]: [usize; 2]) -> ([usize; 4], PoolShape) {
     ([b, c, h / kh.max(1), w / kw.max(1)], PoolShape { planes: b * c, h, w, kh, kw })
 }
 
+/// An LSTM layer on Flex; the trace only when a backward pass will read it.
+fn lstm_layer(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, keep_trace: bool) -> (FlexTensor, LstmTrace) {
+    let (xs, ws) = (x.shape(), weight.shape());
+    assert!(xs.num_dims() == 3 && ws.num_dims() == 2, "lstm layer: x [B, T, D], weight [D + H, 4H]");
+    let hidden = ws[1] / 4;
+    let layer = lstm::Layer { batch: xs[0], steps: xs[1], input: xs[2], hidden };
+    let (hs, trace) = layer.forward(&values(&x), &values(&weight), &values(&bias), keep_trace);
+    (flex(hs, [layer.batch, layer.steps, hidden]), LstmTrace { layer, trace: Arc::new(trace) })
+}
+
 impl FastOps for Flex {
     fn fast_conv2d(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, pad: [usize; 4]) -> FlexTensor {
         let s = conv_shape(&x, &weight, pad);
@@ -154,7 +164,7 @@ impl FastOps for Flex {
         flex(pool::forward(&s, &values(&x)), out)
     }
     fn fast_lstm_layer(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTensor {
-        Self::lstm_layer_with_trace(x, weight, bias).0
+        lstm_layer(x, weight, bias, false).0
     }
     fn fast_channel_stats(x: FlexTensor) -> FlexTensor {
         let s = norm_shape(&x);
@@ -201,12 +211,7 @@ impl FastGrads for Flex {
         flex(dx, [s.planes / c.max(1), c, s.h, s.w])
     }
     fn lstm_layer_with_trace(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> (FlexTensor, LstmTrace) {
-        let (xs, ws) = (x.shape(), weight.shape());
-        assert!(xs.num_dims() == 3 && ws.num_dims() == 2, "lstm layer: x [B, T, D], weight [D + H, 4H]");
-        let hidden = ws[1] / 4;
-        let layer = lstm::Layer { batch: xs[0], steps: xs[1], input: xs[2], hidden };
-        let (hs, trace) = layer.forward(&values(&x), &values(&weight), &values(&bias));
-        (flex(hs, [layer.batch, layer.steps, hidden]), LstmTrace { layer, trace: Arc::new(trace) })
+        lstm_layer(x, weight, bias, true)
     }
     fn lstm_layer_backward(
         x: FlexTensor,

@@ -134,7 +134,9 @@ impl Layer {
         gemm(self.batch, self.gates(), width, (g, self.gates()), lhs, MatRef::new(w, self.gates(), 1), true);
     }
 
-    pub fn forward(&self, x: &[f32], weight: &[f32], bias: &[f32]) -> (Vec<f32>, Trace) {
+    /// The hidden states, and with `keep_trace` what [`Layer::backward`] reads (inference keeps
+    /// nothing: the trace is `T` times the gates of a step).
+    pub fn forward(&self, x: &[f32], weight: &[f32], bias: &[f32], keep_trace: bool) -> (Vec<f32>, Trace) {
         let (b, t_n, d, h, g4) = (self.batch, self.steps, self.input, self.hidden, self.gates());
         assert!(x.len() == b * t_n * d && weight.len() == (d + h) * g4 && bias.len() == g4, "lstm layer: sizes");
         let (w_x, w_h) = weight.split_at(d * g4);
@@ -142,7 +144,8 @@ impl Layer {
         if h == 0 {
             return (hs, Trace { acts: vec![], outs: vec![] });
         }
-        let mut trace = Trace { acts: Vec::with_capacity(t_n * b * g4), outs: Vec::with_capacity(t_n * b * 2 * h) };
+        let keep = |n: usize| Vec::with_capacity(if keep_trace { n } else { 0 });
+        let mut trace = Trace { acts: keep(t_n * b * g4), outs: keep(t_n * b * 2 * h) };
         let mut g = vec![0.0; b * g4];
         let mut c = vec![0.0; b * h];
         for t in 0..t_n {
@@ -156,8 +159,10 @@ impl Layer {
                 hs[r * t_n * h + t * h..][..h].copy_from_slice(&o[..h]);
                 c[r * h..(r + 1) * h].copy_from_slice(&o[h..]);
             }
-            trace.acts.extend(acts);
-            trace.outs.extend(out);
+            if keep_trace {
+                trace.acts.extend(acts);
+                trace.outs.extend(out);
+            }
         }
         (hs, trace)
     }
@@ -175,7 +180,7 @@ impl Layer {
         let (dw_x, dw_h) = dw.split_at_mut(d * g4);
         // What flows into step t from step t + 1: the hidden state's and the cell state's gradients.
         let (mut dh_next, mut dc_next) = (vec![0.0; b * h], vec![0.0; b * h]);
-        let zero = vec![0.0; b * h];
+        let mut c_prev = vec![0.0; b * h];
         let mut d_out = vec![0.0; b * 2 * h];
         for t in (0..t_n).rev() {
             for r in 0..b {
@@ -187,13 +192,12 @@ impl Layer {
             let acts = &trace.acts[t * b * g4..(t + 1) * b * g4];
             let out = &trace.outs[t * b * 2 * h..(t + 1) * b * 2 * h];
             // The previous cell state is the second half of the previous step's output rows.
-            let c_prev: Vec<f32> = match t {
-                0 => zero.clone(),
-                _ => trace.outs[(t - 1) * b * 2 * h..t * b * 2 * h]
-                    .chunks_exact(2 * h)
-                    .flat_map(|o| o[h..].to_vec())
-                    .collect(),
-            };
+            if t > 0 {
+                let prev = trace.outs[(t - 1) * b * 2 * h..t * b * 2 * h].chunks_exact(2 * h);
+                c_prev.chunks_exact_mut(h).zip(prev).for_each(|(c, o)| c.copy_from_slice(&o[h..]));
+            } else {
+                c_prev.fill(0.0);
+            }
             let (dg, dc_prev) = backward(&d_out, acts, &c_prev, out, h);
             for row in dg.chunks_exact(g4) {
                 db.iter_mut().zip(row).for_each(|(a, v)| *a += v);
